@@ -1,0 +1,109 @@
+"""The one configuration object: ``NEWSGEN_*`` environment variables over an optional file.
+
+Precedence (highest first): keyword arguments, environment (``NEWSGEN_KAFKA_BOOTSTRAP``, nested
+fields with ``__``: ``NEWSGEN_SAMPLING__TEMPERATURE``), the file named by ``NEWSGEN_CONFIG``
+(TOML or JSON), the defaults below. Unknown keys in the file or in keyword arguments are rejected.
+
+    >>> Settings(records_topic="test.records").records_topic
+    'test.records'
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from newsgen.errors import ConfigError
+
+#: the repository root: templates/ and schemas/ live here (the package is installed editable)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SamplingSettings(BaseModel):
+    """Default sampling parameters (the ru-gpts examples use top_k 5-50, top_p 0.9-0.95)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_new_tokens: int = Field(96, ge=1, le=2048, description="tokens generated at most per note")
+    temperature: float = Field(0.8, ge=0.0, description="0 means greedy decoding")
+    top_k: int = Field(40, ge=0, description="keep the k most likely tokens; 0 = off")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="nucleus sampling mass; 1 = off")
+    repetition_penalty: float = Field(1.2, ge=1.0, description="CTRL-style penalty on generated tokens")
+    no_repeat_ngram_size: int = Field(3, ge=0, description="ban repeating n-grams of generated text; 0 = off")
+    seed: int = Field(0, description="base sampling seed; each note mixes in its idempotency key")
+
+
+class Settings(BaseSettings):
+    """Every setting of newsgen with its default. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSGEN_", env_nested_delimiter="__", extra="ignore",
+                                      frozen=True)
+
+    # Kafka
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    records_topic: str = "newsgen.records"
+    notes_topic: str = "newsgen.notes"
+    dead_letter_topic: str = "newsgen.dead-letter"
+    consumer_group: str = "newsgen-bridge"
+    # Celery over Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    celery_queue: str = "gpu"
+    visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivers unacked tasks after this")
+    max_attempts: int = Field(3, ge=1, description="deliveries of one task before it is dead-lettered")
+    # Model and generation
+    model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
+    backend: Literal["auto", "onnx", "torch"] = "auto"
+    device: Literal["cpu", "cuda"] = "cpu"
+    language: Literal["ru", "en"] = "ru"
+    sampling: SamplingSettings = SamplingSettings()
+    # Files
+    templates_dir: Path = ROOT / "templates"
+    schemas_dir: Path = ROOT / "schemas"
+    state_dir: Path = Field(ROOT / ".ops", description="built models and other local state")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, _FileSource(settings_cls)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The effective settings as JSON-able data (for provenance and ``newsgen config``)."""
+        return json.loads(self.model_dump_json())
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the TOML or JSON file named by ``NEWSGEN_CONFIG``; unknown keys are an error."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("NEWSGEN_CONFIG")
+        if not path:
+            return {}
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+            data = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc}") from exc
+        unknown = sorted(set(data) - set(Settings.model_fields))
+        if unknown:
+            raise ConfigError(f"unknown keys in {file}: {', '.join(unknown)}")
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings`, turning validation failures into a :class:`ConfigError`."""
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc

@@ -1,0 +1,35 @@
+"""Text generation: the ``Generator`` contract, its backends, sampling and post-processing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsgen.config import Settings
+from newsgen.errors import ModelError
+from newsgen.generation.base import (GenerationRequest, GenerationResult, Generator, ModelRunner,
+                                     SamplingParams)
+
+__all__ = ["GenerationRequest", "GenerationResult", "Generator", "ModelRunner", "SamplingParams",
+           "default_model_dir", "load_generator", "resolve_model"]
+
+
+def default_model_dir(settings: Settings) -> Path:
+    """Where ``newsgen model tiny`` puts the offline model used when no model is configured."""
+    return settings.state_dir / "models" / "tiny"
+
+
+def resolve_model(settings: Settings) -> str:
+    """The configured model (hub id or directory), else the built offline tiny model."""
+    if settings.model:
+        return settings.model
+    tiny = default_model_dir(settings)
+    if not (tiny / "config.json").is_file():
+        raise ModelError(f"no model configured (NEWSGEN_MODEL) and no offline model at {tiny}: "
+                         "run `newsgen model tiny` or set NEWSGEN_MODEL to a hub id or directory")
+    return str(tiny)
+
+
+def load_generator(settings: Settings) -> Generator:
+    """Build the generator the settings ask for."""
+    from newsgen.generation.torch_backend import load_torch_generator
+
+    return load_torch_generator(resolve_model(settings), device=settings.device)

@@ -1,0 +1,80 @@
+"""The ``Generator`` contract: a batch of requests in, one result per request out.
+
+Small on purpose: no heavy imports. Backends (``torch_backend``, ``onnx_backend``) implement
+:class:`ModelRunner` (one forward step with a KV cache); ``decode.generate`` turns any runner into a
+:class:`Generator`, so both backends share tokenisation, batching, sampling and stopping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to pick the next token. ``temperature == 0`` means greedy."""
+
+    max_new_tokens: int = 96
+    temperature: float = 0.8
+    top_k: int = 40                   # 0 = off
+    top_p: float = 0.95               # 1.0 = off
+    repetition_penalty: float = 1.2   # 1.0 = off; applies to generated tokens only
+    no_repeat_ngram_size: int = 3     # 0 = off; n-grams of generated tokens only
+    seed: int = 0                     # per-request RNG seed: results do not depend on batch mates
+    stop: tuple[str, ...] = ("\n",)   # stop strings; the text is cut before them
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt. ``prefix`` is the shared few-shot part the prompt starts with (its KV is reusable)."""
+
+    prompt: str
+    sampling: SamplingParams = SamplingParams()
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.prompt.startswith(self.prefix):
+            raise ValueError("prompt must start with its prefix")
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Generated text (stop string excluded) with counts and timings in milliseconds."""
+
+    text: str
+    prompt_tokens: int
+    new_tokens: int
+    finish_reason: str               # "stop" (stop string), "eos" or "length"
+    backend: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Anything that writes texts for a batch of requests."""
+
+    backend: str
+    model_id: str
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        ...
+
+
+class ModelRunner(Protocol):
+    """One GPT-2 forward step over a batch with a KV cache (``past``, opaque to the caller).
+
+    Shapes: ``input_ids`` and ``position_ids`` (B, T) int64; ``attention_mask`` (B, P+T) int64 over the
+    cached P positions and the new T; returns last-position logits (B, V) float32 and the new cache.
+    """
+
+    backend: str
+
+    def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray, position_ids: np.ndarray,
+                past: Any) -> tuple[np.ndarray, Any]:
+        ...
+
+    def expand_past(self, past: Any, batch_size: int) -> Any:
+        """Repeat a batch-1 cache ``batch_size`` times (shared-prefix reuse)."""
+        ...

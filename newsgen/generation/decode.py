@@ -1,0 +1,135 @@
+"""Batched autoregressive decoding over any :class:`ModelRunner` (the one generation loop).
+
+Layout of a batch (left padding, shared prefix first):
+
+    [ prefix tokens (cached once) | pad ... pad | record-specific tokens ] -> new tokens
+    attention_mask 1 ... 1          0 ... 0       1 ... 1
+    position_ids = cumsum(mask) - 1, so every row's real tokens get the positions they would alone.
+
+The prefix and the rest of a prompt are always tokenised separately, so results are identical with or
+without prefix reuse.
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+from newsgen.errors import GenerationError
+from newsgen.generation.base import GenerationRequest, GenerationResult, ModelRunner
+from newsgen.generation.sampling import choose
+
+
+class DecodingGenerator:
+    """A :class:`~newsgen.generation.base.Generator` made of a tokenizer and a model runner."""
+
+    def __init__(self, runner: ModelRunner, tokenizer: Any, model_id: str, eos_token_id: int | None,
+                 max_context: int, reuse_prefix: bool = True, prefix_cache_size: int = 8):
+        self.runner = runner
+        self.tokenizer = tokenizer
+        self.model_id = model_id
+        self.backend = runner.backend
+        self.eos_token_id = eos_token_id
+        self.max_context = max_context
+        self.reuse_prefix = reuse_prefix
+        self._prefix_cache: OrderedDict[str, tuple[list[int], Any]] = OrderedDict()
+        self._prefix_cache_size = prefix_cache_size
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        """Generate for all requests; requests with the same prefix run as one batch."""
+        results: list[GenerationResult | None] = [None] * len(requests)
+        groups: dict[str, list[int]] = {}
+        for i, req in enumerate(requests):
+            groups.setdefault(req.prefix, []).append(i)
+        for prefix, idx in groups.items():
+            for i, res in zip(idx, self._generate_group(prefix, [requests[i] for i in idx])):
+                results[i] = res
+        return results  # type: ignore[return-value]
+
+    def _prefix(self, prefix: str) -> tuple[list[int], Any]:
+        """Token ids of a prefix and, when reuse is on, its batch-1 KV cache (LRU-cached)."""
+        if prefix in self._prefix_cache:
+            self._prefix_cache.move_to_end(prefix)
+            return self._prefix_cache[prefix]
+        ids = self.encode(prefix)
+        past = None
+        if self.reuse_prefix and ids:
+            arr = np.asarray([ids], dtype=np.int64)
+            _, past = self.runner.forward(arr, np.ones_like(arr), np.arange(len(ids), dtype=np.int64)[None], None)
+        self._prefix_cache[prefix] = (ids, past)
+        if len(self._prefix_cache) > self._prefix_cache_size:
+            self._prefix_cache.popitem(last=False)
+        return ids, past
+
+    def _generate_group(self, prefix: str, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        t0 = time.perf_counter()
+        prefix_ids, prefix_past = self._prefix(prefix)
+        suffixes = [self.encode(r.prompt[len(prefix):]) for r in requests]
+        cached = len(prefix_ids) if prefix_past is not None else 0
+        rows = [s if cached else prefix_ids + s for s in suffixes]
+        batch, width = len(rows), max(len(r) for r in rows)
+        if width == 0:
+            raise GenerationError("empty prompt")
+        budget = max(r.sampling.max_new_tokens for r in requests)
+        if cached + width + 1 > self.max_context:
+            raise GenerationError(f"prompt of {cached + width} tokens does not fit the model's context of "
+                                  f"{self.max_context}")
+        budget = min(budget, self.max_context - cached - width)
+
+        input_ids = np.zeros((batch, width), dtype=np.int64)
+        mask = np.zeros((batch, cached + width), dtype=np.int64)
+        mask[:, :cached] = 1
+        for b, row in enumerate(rows):
+            if row:
+                input_ids[b, width - len(row):] = row
+                mask[b, cached + width - len(row):] = 1
+        positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)[:, cached:]
+        past = self.runner.expand_past(prefix_past, batch) if cached else None
+        t1 = time.perf_counter()
+        logits, past = self.runner.forward(input_ids, mask, positions, past)
+        t2 = time.perf_counter()
+
+        rngs = [np.random.default_rng(r.sampling.seed) for r in requests]
+        generated: list[list[int]] = [[] for _ in requests]
+        finish: list[str | None] = [None] * batch
+        stop_window = [max((len(s.encode()) for s in r.sampling.stop), default=0) + 1 for r in requests]
+        next_pos = positions[:, -1] + 1
+        for step in range(budget):
+            next_ids = np.zeros(batch, dtype=np.int64)
+            for b, req in enumerate(requests):
+                if finish[b] is not None:
+                    continue
+                tok = choose(logits[b], generated[b], req.sampling, rngs[b])
+                next_ids[b] = tok
+                if tok == self.eos_token_id:
+                    finish[b] = "eos"
+                    continue
+                generated[b].append(tok)
+                tail = self.tokenizer.decode(generated[b][-stop_window[b]:])
+                if any(s in tail for s in req.sampling.stop):
+                    finish[b] = "stop"
+                elif len(generated[b]) >= req.sampling.max_new_tokens:
+                    finish[b] = "length"
+            if all(f is not None for f in finish) or step == budget - 1:
+                break
+            mask = np.concatenate([mask, np.ones((batch, 1), dtype=np.int64)], axis=1)
+            logits, past = self.runner.forward(next_ids[:, None], mask, next_pos[:, None], past)
+            next_pos = next_pos + 1
+        t3 = time.perf_counter()
+
+        timings = {"prepare_ms": (t1 - t0) * 1e3, "prefill_ms": (t2 - t1) * 1e3,
+                   "decode_ms": (t3 - t2) * 1e3, "total_ms": (t3 - t0) * 1e3, "batch_size": batch}
+        results = []
+        for b, req in enumerate(requests):
+            text = self.tokenizer.decode(generated[b])
+            for s in req.sampling.stop:
+                text = text.split(s, 1)[0]
+            results.append(GenerationResult(text=text, prompt_tokens=len(prefix_ids) + len(suffixes[b]),
+                                            new_tokens=len(generated[b]), finish_reason=finish[b] or "length",
+                                            backend=self.backend, timings_ms=dict(timings)))
+        return results
