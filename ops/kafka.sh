@@ -18,7 +18,7 @@ fetch() {
   command -v mvn >/dev/null || die "mvn not found: install Maven (Debian package 'maven')"
   log "kafka: resolving broker jars from Maven Central into $libs"
   rm -rf "$libs"; mkdir -p "$libs"
-  mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2
+  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2
   echo "$want" > "$stamp"
   log "kafka: $(ls "$libs"/*.jar | wc -l) jars ready"
 }

@@ -10,6 +10,7 @@ import sys
 import time
 
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
@@ -29,14 +30,13 @@ def main() -> int:
                 print("broker process exited", file=sys.stderr)
                 return 1
         try:
-            admin = KafkaAdminClient(bootstrap_servers=args.bootstrap, request_timeout_ms=3000,
-                                     api_version_auto_timeout_ms=3000)
+            admin = KafkaAdminClient(bootstrap_servers=args.bootstrap, request_timeout_ms=3000)
             try:
                 admin.describe_cluster()
                 return 0
             finally:
                 admin.close()
-        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+        except KafkaError:  # broker not up yet
             time.sleep(0.5)
     return 1
 

@@ -21,8 +21,9 @@ EXIT_CODES = {"config": 2, "model": 4}
 def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="%H:%M:%S",
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
-    for noisy in ("kafka", "urllib3", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # kafka-python logs routine coordinator churn as warnings; pymorphy3 logs its dictionary load
+    for noisy, quiet in (("kafka", logging.ERROR), ("pymorphy3", logging.WARNING), ("urllib3", logging.WARNING)):
+        logging.getLogger(noisy).setLevel(quiet)
 
 
 def settings_or_exit(**overrides) -> Settings:

@@ -1,8 +1,162 @@
 """Pipeline commands: produce, consume, bridge, worker, demo."""
 from __future__ import annotations
 
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.panel import Panel
+
+from newsgen.cli.common import console, errors_to_exit, settings_or_exit, setup_logging
+from newsgen.config import ROOT
+
+DEFAULT_EXAMPLES = ROOT / "producers" / "examples" / "football.jsonl"
+
+
+def produce(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL file, one record a line"),
+            topic: Optional[str] = typer.Option(None, help="topic [default: settings.records_topic]")) -> None:
+    """Publish every line of FILE to the records topic, keyed by record id (bad lines too: the bridge
+    sends them to the dead-letter topic with the reason)."""
+    from producers.publish import RecordPublisher, read_lines
+
+    settings = settings_or_exit()
+    publisher = RecordPublisher(settings, topic)
+    try:
+        with console.status(f"publishing {file} to {publisher.topic}"):
+            n = publisher.publish(read_lines(file))
+    finally:
+        publisher.close()
+    console.print(f"published {n} records to [bold]{publisher.topic}[/] at {settings.kafka_bootstrap}")
+
+
+def consume(what: str = typer.Option("notes", "--topic", help="notes | dead-letters | any topic name"),
+            count: Optional[int] = typer.Option(None, help="stop after this many messages"),
+            timeout: float = typer.Option(10.0, help="stop after this many seconds without a message"),
+            as_json: bool = typer.Option(False, "--json", help="print raw JSON lines")) -> None:
+    """Print notes (or dead letters) from the beginning of the topic."""
+    from workers.topics import read_topic
+
+    settings = settings_or_exit()
+    topic = {"notes": settings.notes_topic, "dead-letters": settings.dead_letter_topic}.get(what, what)
+    for key, value in read_topic(settings, topic, count=count, timeout_s=timeout):
+        if as_json:
+            typer.echo(json.dumps(value, ensure_ascii=False))
+        else:
+            print_message(value)
+
+
+def print_message(value: dict) -> None:
+    """Show a note or a dead letter as a panel (record content is printed as text, never as markup)."""
+    from rich.text import Text
+
+    if value.get("schema", "").startswith("newsgen.note/"):
+        p = value["provenance"]
+        meta = (f"{value['key']} · {p['backend']} · {p['model']} · template {p['template_version']} · "
+                f"{p['new_tokens']} tokens · {p['timings_ms'].get('total_ms', 0):.0f} ms")
+        console.print(Panel(Text(value["text"]), title=Text(value["record_id"]), subtitle=Text(meta)))
+    elif value.get("schema", "").startswith("newsgen.dead-letter/"):
+        src = value.get("source") or {}
+        console.print(Panel(Text(value["error"]), title=Text(f"dead letter: {value['reason']}"),
+                            subtitle=Text(f"{src.get('topic')}/{src.get('partition')}/{src.get('offset')}"),
+                            border_style="red"))
+    else:
+        console.print(Text(json.dumps(value, ensure_ascii=False)))
+
+
+def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this many idle seconds"),
+           log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING")) -> None:
+    """Run the Kafka -> Celery bridge: validate records, dead-letter bad ones, dispatch tasks, commit."""
+    setup_logging(log_level)
+    from workers.bridge import Bridge
+    from workers.celery_app import make_app
+    from workers.topics import ensure_topics
+
+    settings = settings_or_exit()
+    ensure_topics(settings)
+    b = Bridge(settings, make_app(settings))
+    b.install_signals()
+    b.run(idle_exit_s=idle_exit)
+
+
+def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default: settings.celery_queue]"),
+           concurrency: int = typer.Option(1, help="pool processes (one model copy each)"),
+           hostname: Optional[str] = typer.Option(None, help="Celery node name, e.g. gpu1@%h"),
+           log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING")) -> None:
+    """Run a Celery worker that writes notes (replaces this process with `celery worker`)."""
+    settings = settings_or_exit()
+    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
+            queue or settings.celery_queue, "--concurrency", str(concurrency), "--loglevel", log_level,
+            "--without-gossip", "--without-mingle"]
+    if hostname:
+        args += ["--hostname", hostname]
+    os.execv(sys.executable, args)
+
+
+def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=False, help="JSONL records to publish"),
+         timeout: float = typer.Option(180.0, help="give up waiting for notes after this many seconds"),
+         log_dir: Path = typer.Option(ROOT / ".ops" / "demo", help="where worker and bridge logs go")) -> None:
+    """The main job end to end: start Kafka, Redis, a worker and the bridge, publish example records (and
+    one broken record), print the notes as they arrive, then stop everything."""
+    setup_logging("INFO")
+    from newsgen.cli.stack import LocalStack
+    from newsgen.generation import default_model_dir
+    from newsgen.generation.tiny import build_tiny_model
+    from newsgen.routing import RecordRouter
+    from producers.publish import RecordPublisher, read_lines
+    from workers.topics import ensure_topics, read_topic
+
+    base = settings_or_exit()
+    env: dict[str, str] = {}
+    if not base.model:
+        tiny = default_model_dir(base)
+        if not (tiny / "config.json").is_file():
+            with console.status("building the offline tiny model (once)"):
+                build_tiny_model(tiny)
+        console.print(f"model: offline tiny GPT-2 at {tiny} (random weights: expect gibberish; set "
+                      "NEWSGEN_MODEL to a ruGPT-3 directory for real notes)")
+    run = uuid.uuid4().hex[:6]
+    env.update({"NEWSGEN_RECORDS_TOPIC": f"newsgen.demo-{run}.records",
+                "NEWSGEN_NOTES_TOPIC": f"newsgen.demo-{run}.notes",
+                "NEWSGEN_DEAD_LETTER_TOPIC": f"newsgen.demo-{run}.dead-letter",
+                "NEWSGEN_CONSUMER_GROUP": f"newsgen-demo-{run}", "NEWSGEN_CELERY_QUEUE": f"demo-{run}"})
+    settings = settings_or_exit(records_topic=env["NEWSGEN_RECORDS_TOPIC"], notes_topic=env["NEWSGEN_NOTES_TOPIC"],
+                                dead_letter_topic=env["NEWSGEN_DEAD_LETTER_TOPIC"])
+    lines = list(read_lines(records)) + [b'{"type": "football_match", "id": "broken-1", "score": "two"}']
+    router = RecordRouter(settings)
+    expected = {t.key for raw in lines for t in router.route(raw).tasks}
+    started = time.monotonic()
+    try:
+        with errors_to_exit(), LocalStack(env, log_dir / run) as stack:
+            ensure_topics(settings)
+            publisher = RecordPublisher(settings)
+            publisher.publish(lines)
+            publisher.close()
+            console.print(f"published {len(lines)} records ({len(expected)} notes expected, 1 broken record); "
+                          f"logs in {stack.log_dir}")
+            got = set()
+            with console.status("waiting for notes (the worker loads the model first)") as status:
+                for _, value in read_topic(settings, settings.notes_topic, count=len(expected), timeout_s=timeout):
+                    got.add(value["key"])
+                    print_message(value)
+                    status.update(f"waiting for notes ({len(got)}/{len(expected)})")
+            for _, value in read_topic(settings, settings.dead_letter_topic, count=1, timeout_s=15):
+                print_message(value)
+            missing = expected - got
+            if missing:
+                console.print(f"[red]no note within {timeout:.0f}s for:[/] {', '.join(sorted(missing))}")
+                raise typer.Exit(1)
+            console.print(f"[green]{len(got)} notes in {time.monotonic() - started:.1f}s[/]; stopping worker and bridge")
+    except KeyboardInterrupt:
+        console.print("interrupted: worker, bridge and services stopped")
+        raise typer.Exit(130)
 
 
 def register(app: typer.Typer) -> None:
     """Add the pipeline commands to the root app."""
+    for fn in (produce, consume, bridge, worker, demo):
+        app.command(fn.__name__)(fn)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up this machine for newsgen (idempotent; the README's setup command).
+#   - Debian packages: Java 17 (Kafka), Maven (resolves the Kafka jars), redis-server
+#   - a Python venv at $NEWSGEN_VENV (outside the clone, reused by later clones) linked as ./.venv,
+#     with newsgen installed editable and pinned versions from ops/constraints.txt
+#   - the Kafka broker jars from Maven Central, and the offline tiny model
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$NEWSGEN_ROOT"
+
+missing=()
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+python=${NEWSGEN_PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "$python is older than Python 3.11"
+if [ ! -x "$NEWSGEN_VENV/bin/python" ]; then
+  log "creating venv $NEWSGEN_VENV"
+  mkdir -p "$(dirname "$NEWSGEN_VENV")"
+  "$python" -m venv "$NEWSGEN_VENV"
+fi
+ln -sfn "$NEWSGEN_VENV" .venv
+log "installing Python packages (first run downloads PyTorch: several minutes)"
+"$NEWSGEN_VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[test]"
+
+bash ops/kafka.sh fetch
+"$NEWSGEN_VENV/bin/newsgen" model tiny
+log "setup done: run the tests with 'bash ops/test.sh', the demo with '.venv/bin/newsgen demo'"

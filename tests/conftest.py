@@ -1,0 +1,47 @@
+"""Shared fixtures: settings with private topics and queues, the tiny model, service checks."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from newsgen.config import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A freshly built offline tiny GPT-2 (tokenizer trained on the project's texts, random weights)."""
+    from newsgen.generation.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def pipeline_env(run_id, tiny_model_dir) -> dict[str, str]:
+    """NEWSGEN_* variables giving one test its own topics, consumer group, Celery queue and the tiny model."""
+    return {"NEWSGEN_RECORDS_TOPIC": f"test-{run_id}.records", "NEWSGEN_NOTES_TOPIC": f"test-{run_id}.notes",
+            "NEWSGEN_DEAD_LETTER_TOPIC": f"test-{run_id}.dead-letter",
+            "NEWSGEN_CONSUMER_GROUP": f"test-{run_id}", "NEWSGEN_CELERY_QUEUE": f"test-{run_id}",
+            "NEWSGEN_MODEL": str(tiny_model_dir), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "32"}
+
+
+@pytest.fixture
+def pipeline_settings(pipeline_env, monkeypatch) -> Settings:
+    for k, v in pipeline_env.items():
+        monkeypatch.setenv(k, v)
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def services() -> None:
+    """Fail clearly when Kafka or Redis is not up (``bash ops/test.sh`` starts them)."""
+    from newsgen.cli.stack import services_running
+
+    if not services_running():
+        pytest.fail("Kafka and Redis are not running: use `bash ops/test.sh` or `bash ops/services.sh start`")

@@ -1,0 +1,34 @@
+"""The Celery app: Redis broker and result backend, delivery settings for "never lose a record".
+
+Start a worker with ``newsgen worker`` (or ``celery -A workers.celery_app worker -Q gpu``).
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from newsgen.config import Settings, load_settings
+
+
+def make_app(settings: Settings) -> Celery:
+    """A Celery app configured from ``settings``; every delivery option is explained here."""
+    app = Celery("newsgen", broker=settings.redis_url, backend=settings.redis_url, include=["workers.tasks"])
+    app.conf.update(
+        task_default_queue=settings.celery_queue,
+        task_serializer="json", accept_content=["json"], result_serializer="json",
+        # ack after the note is published, not when the task starts: a crash means redelivery, not loss
+        task_acks_late=True,
+        # acks_late alone loses tasks whose pool child is SIGKILLed: requeue them at once instead
+        task_reject_on_worker_lost=True,
+        # take one task at a time so a busy worker does not hoard tasks other workers could run
+        worker_prefetch_multiplier=1,
+        # Redis redelivers a task whose worker vanished after this long: keep it above the longest generation
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    app.conf.newsgen_settings = settings
+    return app
+
+
+app = make_app(load_settings())

@@ -1,0 +1,62 @@
+"""Kafka topic helpers: create the pipeline's topics, read messages back (CLI, demo, tests)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterator
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from newsgen.config import Settings
+
+PARTITIONS = 3
+
+
+def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> None:
+    """Create the records, notes and dead-letter topics if they do not exist yet."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [settings.records_topic, settings.notes_topic, settings.dead_letter_topic]
+        new = [NewTopic(t, partitions, 1) for t in wanted if t not in existing]
+        if new:
+            try:
+                admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def read_topic(settings: Settings, topic: str, count: int | None = None, timeout_s: float = 30.0,
+               from_beginning: bool = True) -> Iterator[tuple[bytes | None, dict[str, Any]]]:
+    """Yield ``(key, decoded JSON value)`` from ``topic`` until ``count`` messages or ``timeout_s`` of silence.
+
+    Reads every partition by direct assignment (no consumer group, no commits), so it neither disturbs
+    the pipeline nor waits for a group rebalance.
+    """
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                             group_id=None)
+    seen = 0
+    deadline = time.monotonic() + timeout_s
+    try:
+        partitions = None
+        while not partitions and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                time.sleep(0.2)
+        if not partitions:
+            return
+        parts = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(parts)
+        (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*parts)
+        while (count is None or seen < count) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                for m in records:
+                    seen += 1
+                    deadline = time.monotonic() + timeout_s
+                    yield m.key, json.loads(m.value)
+    finally:
+        consumer.close(autocommit=False)
