@@ -1,8 +1,174 @@
-"""Record and seed commands: validate input files, print seeds, lint templates."""
+"""Record and seed commands: validate input files, print seeds and template-only notes, lint templates,
+write the message schemas.
+
+    newsgen validate producers/examples/football.jsonl
+    newsgen seed producers/examples/football.jsonl --id rpl-2026-15-zen-spa --task note
+    newsgen seed record.json --task summary --language en --fallback
+    newsgen templates lint
+    newsgen schemas write
+"""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.table import Table
+
+from newsgen.cli.common import console, errors_to_exit, settings_or_exit
+from newsgen.config import ROOT
+
+templates_app = typer.Typer(help="Seed templates: lint them against every example record.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schemas of the messages newsgen writes (generated from newsgen.messages).",
+                          no_args_is_help=True)
+
+#: example records the lint and the demo use (the CLI is the one core module that may reach producers/)
+EXAMPLES_DIR = ROOT / "producers" / "examples"
+
+
+def _read(path: str) -> tuple[str, str]:
+    """``(text, name)`` of a file or of stdin for ``-``."""
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    file = Path(path)
+    if not file.is_file():
+        console.print(f"[red]no such file:[/] {path}")
+        raise typer.Exit(2)
+    return file.read_text(encoding="utf-8"), str(file)
+
+
+def validate(file: str = typer.Argument(..., help="JSON Lines file, a .json object or array, or - for stdin"),
+             quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only")) -> None:
+    """Validate every record of a file; list the bad ones with JSON path and rule. Exit 3 if any is bad."""
+    from newsgen.records import RecordValidator, validate_file
+
+    settings = settings_or_exit()
+    text, name = _read(file)
+    with errors_to_exit():
+        report = validate_file(RecordValidator(settings.schemas_dir), name, text)
+    if report.invalid and not quiet:
+        table = Table(title="invalid records")
+        for col in ("line", "id", "type", "path", "rule", "error"):
+            table.add_column(col, overflow="fold")
+        for item in report.invalid:
+            err = item.error
+            path, rule = getattr(err, "path", "$") or "$", getattr(err, "rule", "") or err.reason
+            message = str(err).removeprefix(f"{path}: ").removesuffix(f" ({rule})")
+            table.add_row(str(item.line), item.id or "-", item.type or "-", path, rule, message)
+        console.print(table)
+    colour = "red" if report.invalid else "green"
+    console.print(f"{name}: [{colour}]{len(report.valid)} valid, {len(report.invalid)} invalid[/]")
+    summary = Table()
+    for col in ("type", "valid", "invalid"):
+        summary.add_column(col)
+    for record_type, (good, bad) in report.by_type().items():
+        summary.add_row(record_type, str(good), f"[red]{bad}[/]" if bad else "0")
+    console.print(summary)
+    if not report.items:
+        console.print("[yellow]no records found[/]")
+    raise typer.Exit(0 if report.ok else 3)
+
+
+def _pick(text: str, name: str, record_id: Optional[str]) -> Any:
+    from newsgen.records import decode, iter_raw
+
+    with errors_to_exit():
+        items = [(line, decode(raw) if isinstance(raw, str) else raw) for line, raw in iter_raw(text, name)]
+    for line, obj in items:
+        if record_id is None or (isinstance(obj, dict) and obj.get("id") == record_id):
+            return obj
+    console.print(f"[red]no record {'with id ' + repr(record_id) if record_id else ''} in {name}[/]")
+    raise typer.Exit(3)
+
+
+def seed(record: str = typer.Argument(..., help="file with the record (.json, .jsonl; - for stdin)"),
+         task: str = typer.Option("note", "--task", "-t", help="note, summary or rewrite"),
+         language: Optional[str] = typer.Option(None, "--language", "-l", help="ru or en (default: settings)"),
+         record_id: Optional[str] = typer.Option(None, "--id", help="pick this record id (default: the first)"),
+         fallback: bool = typer.Option(False, "--fallback", help="print the template-only note instead"),
+         part: str = typer.Option("prompt", "--part", help="prompt, prefix, record (facts + lead) or lead")) -> None:
+    """Print the seed of one record (stdout); template, version and the status gate go to stderr."""
+    from newsgen.fallback import needs_model, render_fallback
+    from newsgen.records import RecordValidator
+    from newsgen.seeds import SeedRenderer
+
+    settings = settings_or_exit()
+    lang = language or settings.language
+    text, name = _read(record)
+    obj = _pick(text, name, record_id)
+    with errors_to_exit():
+        rec = RecordValidator(settings.schemas_dir).validate(obj)
+        if fallback:
+            note = render_fallback(rec.data, task, lang, templates_dir=settings.templates_dir)
+            typer.echo(note.text)
+            console.print(f"[dim]{note.template} version {note.template_version} ({note.language})[/]")
+            return
+        out = SeedRenderer(settings.templates_dir).render(rec.data, task, lang)
+    parts = {"prompt": out.prompt, "prefix": out.prefix, "record": out.prompt[len(out.prefix):], "lead": out.lead}
+    if part not in parts:
+        console.print(f"[red]--part must be one of {', '.join(parts)}[/]")
+        raise typer.Exit(2)
+    typer.echo(parts[part])
+    console.print(f"[dim]{out.template} version {out.template_version} sha256 {out.sha256[:12]} "
+                  f"({len(out.prompt)} chars, prefix {len(out.prefix)})[/]")
+    if not needs_model(rec.data):
+        console.print(f"[yellow]status gate:[/] a {rec.data.get('status')} match gets the template-only note "
+                      f"(--fallback), not a generated one")
+
+
+@templates_app.command("lint")
+def lint(examples: Path = typer.Option(EXAMPLES_DIR, "--examples", help="folder of example .jsonl files"),
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only")) -> None:
+    """Render every template against every example record (and the few-shot examples). Exit 3 on problems."""
+    from newsgen.records import RecordValidator, decode, iter_raw
+    from newsgen.seeds import SeedRenderer, lint_templates
+
+    settings = settings_or_exit()
+    records = []
+    with errors_to_exit():
+        for path in sorted(Path(examples).glob("*.jsonl")):
+            for _, raw in iter_raw(path.read_text(encoding="utf-8"), path.name):
+                records.append(decode(raw) if isinstance(raw, str) else raw)
+        report = lint_templates(SeedRenderer(settings.templates_dir), RecordValidator(settings.schemas_dir), records)
+    if report.problems and not quiet:
+        table = Table(title="template problems")
+        for col in ("template", "record", "problem"):
+            table.add_column(col, overflow="fold")
+        for p in report.problems:
+            table.add_row(p.template, p.record_id, p.message)
+        console.print(table)
+    colour = "red" if report.problems else "green"
+    console.print(f"[{colour}]{len(report.problems)} problem(s)[/] in {report.renders} renders of "
+                  f"{len(records)} example records from {examples}")
+    raise typer.Exit(0 if report.ok else 3)
+
+
+@schemas_app.command("write")
+def schemas_write() -> None:
+    """(Re)generate schemas/note.json, dead_letter.json and task.json from the message models."""
+    from newsgen.schema_files import write_message_schemas
+
+    settings = settings_or_exit()
+    for path in write_message_schemas(settings.schemas_dir):
+        console.print(f"wrote {path}")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Exit 1 if a checked-in message schema differs from the generated one."""
+    from newsgen.schema_files import stale_message_schemas
+
+    stale = stale_message_schemas(settings_or_exit().schemas_dir)
+    if stale:
+        console.print(f"[red]stale:[/] {', '.join(stale)} (run: newsgen schemas write)")
+        raise typer.Exit(1)
+    console.print("[green]message schemas are up to date[/]")
 
 
 def register(app: typer.Typer) -> None:
     """Add the record commands to the root app."""
+    app.command("validate")(validate)
+    app.command("seed")(seed)
+    app.add_typer(templates_app, name="templates")
+    app.add_typer(schemas_app, name="schemas")
