@@ -55,12 +55,17 @@ class Settings(BaseSettings):
     celery_queue: str = "gpu"
     visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivers unacked tasks after this")
     max_attempts: int = Field(3, ge=1, description="deliveries of one task before it is dead-lettered")
+    # Observability: /metrics and /healthz per process (0 = off)
+    bridge_port: int = Field(9101, ge=0, le=65535, description="HTTP port of the bridge's /metrics and /healthz")
+    worker_port: int = Field(9102, ge=0, le=65535, description="HTTP port of a worker's /metrics and /healthz")
     # Model and generation
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     backend: Literal["auto", "onnx", "torch"] = "auto"
     device: Literal["cpu", "cuda"] = "cpu"
     language: Literal["ru", "en"] = "ru"
     sampling: SamplingSettings = SamplingSettings()
+    max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
+    batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
     # Files
     templates_dir: Path = ROOT / "templates"
     schemas_dir: Path = ROOT / "schemas"

@@ -76,6 +76,8 @@ class Provenance(_Message):
     timings_ms: dict[str, float]
     worker: str
     source: Source | None = None
+    fallback: bool = Field(False, description="text from the template-only path, not the model")
+    fallback_reason: str | None = Field(None, description="why: status_gate, model_error, fact_check")
 
 
 class NoteMessage(_Message):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from dataclasses import replace
 from typing import Sequence
 
 from newsgen.config import Settings
-from newsgen.generation import GenerationRequest, Generator, SamplingParams
+from newsgen.fallback import needs_model, render_fallback
+from newsgen.generation import GenerationRequest, GenerationResult, Generator, SamplingParams
 from newsgen.generation.postprocess import finish_text
 from newsgen.messages import NoteMessage, Provenance, TaskMessage
 
@@ -32,7 +32,11 @@ def request_for(settings: Settings, task: TaskMessage) -> GenerationRequest:
 
 
 class NoteWriter:
-    """Generates the notes of a batch of tasks in one ``generate`` call."""
+    """Generates the notes of a batch of tasks in one ``generate`` call.
+
+    Records the status gate stops (postponed, abandoned, cancelled, scheduled matches) get their
+    template-only status note instead, without touching the model.
+    """
 
     def __init__(self, generator: Generator, settings: Settings, worker: str | None = None):
         self.generator = generator
@@ -40,18 +44,35 @@ class NoteWriter:
         self.worker = worker or socket.gethostname()
 
     def write(self, tasks: Sequence[TaskMessage]) -> list[NoteMessage]:
-        requests = [request_for(self.settings, t) for t in tasks]
-        results = self.generator.generate(requests)
-        notes = []
-        for task, req, res in zip(tasks, requests, results):
-            sampling = {k: v for k, v in vars(replace(req.sampling)).items() if k != "stop"}
-            provenance = Provenance(
-                model=self.generator.model_id, backend=res.backend, template=task.seed.template,
-                template_version=task.seed.template_version,
-                seed_sha256=hashlib.sha256(task.seed.prompt.encode()).hexdigest(), sampling=sampling,
-                prompt_tokens=res.prompt_tokens, new_tokens=res.new_tokens, finish_reason=res.finish_reason,
-                timings_ms=res.timings_ms, worker=self.worker, source=task.source)
-            notes.append(NoteMessage(key=task.key, task=task.task, record_type=task.record_type,
-                                     record_id=task.record_id, revision=task.revision, language=task.language,
-                                     text=finish_text(task.seed.lead, res.text), provenance=provenance))
-        return notes
+        modelled = [t for t in tasks if needs_model(t.record)]
+        results = dict(zip((t.key for t in modelled),
+                           self.generator.generate([request_for(self.settings, t) for t in modelled])))
+        return [self._note(t, results[t.key]) if t.key in results else self._fallback(t, "status_gate")
+                for t in tasks]
+
+    def _provenance(self, task: TaskMessage, **fields) -> Provenance:
+        return Provenance(seed_sha256=hashlib.sha256(task.seed.prompt.encode()).hexdigest(), worker=self.worker,
+                          source=task.source, **fields)
+
+    def _message(self, task: TaskMessage, text: str, language: str, provenance: Provenance) -> NoteMessage:
+        return NoteMessage(key=task.key, task=task.task, record_type=task.record_type, record_id=task.record_id,
+                           revision=task.revision, language=language, text=text, provenance=provenance)
+
+    def _note(self, task: TaskMessage, res: GenerationResult) -> NoteMessage:
+        sampling = request_for(self.settings, task).sampling
+        provenance = self._provenance(
+            task, model=self.generator.model_id, backend=res.backend, template=task.seed.template,
+            template_version=task.seed.template_version,
+            sampling={k: v for k, v in vars(sampling).items() if k != "stop"},
+            prompt_tokens=res.prompt_tokens, new_tokens=res.new_tokens, finish_reason=res.finish_reason,
+            timings_ms=res.timings_ms)
+        return self._message(task, finish_text(task.seed.lead, res.text), task.language, provenance)
+
+    def _fallback(self, task: TaskMessage, reason: str) -> NoteMessage:
+        """The deterministic template-only note of a task."""
+        note = render_fallback(task.record, task.task, task.language, templates_dir=self.settings.templates_dir)
+        provenance = self._provenance(
+            task, model="template", backend="template", template=note.template,
+            template_version=note.template_version, sampling={}, prompt_tokens=0, new_tokens=0,
+            finish_reason="template", timings_ms={}, fallback=True, fallback_reason=reason)
+        return self._message(task, note.text, note.language, provenance)

@@ -1,8 +1,9 @@
 """Kafka -> Celery bridge: consume records, route each to tasks or the dead-letter topic, then commit.
 
 Delivery: offsets are committed only after every record of a poll was dispatched to Celery or written
-to the dead-letter topic (acked by Kafka), so a crash re-reads records instead of losing them; duplicates
-are harmless because task ids and note keys are idempotency keys.
+to the dead-letter topic and acked by Kafka, so a crash re-reads records instead of losing them;
+duplicates are harmless because task ids and note keys are idempotency keys. A transient failure
+(Kafka or Redis away) is retried with backoff for the same record: the bridge never skips one.
 """
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import logging
 import signal
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
+from newsgen import metrics
 from newsgen.config import Settings
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
 from newsgen.routing import RecordRouter
@@ -23,6 +28,12 @@ from newsgen.routing import RecordRouter
 log = logging.getLogger("newsgen.bridge")
 
 TASK_NAME = "newsgen.generate_note"
+TRANSIENT = (KafkaError, OperationalError, RedisError, ConnectionError, TimeoutError)
+GAUGE_INTERVAL_S = 5.0
+
+
+class Stopped(Exception):
+    """Raised inside a retry loop when the bridge was asked to stop."""
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -45,23 +56,30 @@ class Bridge:
         self.router = RecordRouter(settings)
         self._stop = threading.Event()
         self._done: dict[TopicPartition, int] = {}   # next offset to commit per partition
+        self._pending: list[tuple] = []              # (key, value, future) of dead letters not yet acked
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.counts = {"records": 0, "tasks": 0, "dead_letters": 0}
+        self._gauges_at = 0.0
 
     def install_signals(self) -> None:
+        """SIGTERM/SIGINT: stop polling, finish the records in hand, commit, exit."""
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop())
+            signal.signal(sig, lambda signum, _frame: (log.info("signal %d: draining", signum), self.stop()))
 
     def stop(self) -> None:
         self._stop.set()
+
+    def healthy(self) -> tuple[bool, dict]:
+        alive = self.consumer is not None and not self._stop.is_set()
+        return alive, {"counts": dict(self.counts)}
 
     def run(self, idle_exit_s: float | None = None) -> None:
         """Consume until stopped (or until no record arrived for ``idle_exit_s`` seconds)."""
         s = self.settings
         self.consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.consumer_group,
                                       enable_auto_commit=False, auto_offset_reset="earliest",
-                                      max_poll_records=100, fetch_max_bytes=64 * 1024 * 1024,
+                                      max_poll_records=200, fetch_max_bytes=64 * 1024 * 1024,
                                       max_partition_fetch_bytes=16 * 1024 * 1024)
         self.consumer.subscribe([s.records_topic], listener=_CommitOnRevoke(self))
         self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True,
@@ -77,24 +95,43 @@ class Bridge:
                         self.handle(message)
                         last_record = time.monotonic()
                 self.commit()
+                self.update_gauges()
                 if idle_exit_s is not None and time.monotonic() - last_record > idle_exit_s:
                     break
+        except Stopped:
+            log.info("stopped while retrying: the record in hand stays uncommitted and is read again")
         finally:
-            self.commit()
-            self.producer.flush(timeout=30)
+            try:
+                self.commit()
+            except (Stopped, *TRANSIENT) as exc:
+                log.warning("final commit failed (%s): the last records will be read again", exc)
             self.consumer.close(autocommit=False)
-            self.producer.close(timeout=30)
+            self.producer.close(timeout=10)
             log.info("bridge stopped: %s", self.counts)
 
+    def retrying(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` until it succeeds; transient failures back off up to 30 s; raise :class:`Stopped`."""
+        delay = 0.5
+        while True:
+            try:
+                return fn()
+            except TRANSIENT as exc:
+                if self._stop.is_set():
+                    raise Stopped() from exc
+                log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
     def handle(self, message: Any) -> None:
-        """Route one Kafka message; returns once its tasks or dead letter are durably handed on."""
+        """Route one Kafka message and hand its tasks or dead letter on (the dead letter is acked at commit)."""
         source = Source(topic=message.topic, partition=message.partition, offset=message.offset)
         raw = message.value if message.value is not None else b""
+        metrics.RECORDS_CONSUMED.inc()
         routed = self.router.route(raw, source)
         if routed.dead_letter is not None:
             self.dead_letter(routed.dead_letter, message.key)
         for task in routed.tasks:
-            self.dispatch(task)
+            self.retrying(f"dispatch {task.key}", lambda t=task: self.dispatch(t))
         self.counts["records"] += 1
         self._done[TopicPartition(message.topic, message.partition)] = message.offset + 1
 
@@ -102,18 +139,54 @@ class Bridge:
         self.celery.send_task(TASK_NAME, args=[task.model_dump(mode="json", by_alias=True)], task_id=task.key,
                               queue=self.settings.celery_queue)
         self.counts["tasks"] += 1
+        metrics.TASKS_SENT.labels(task.task).inc()
 
     def dead_letter(self, letter: DeadLetter, key: bytes | None) -> None:
-        log.warning("dead letter (%s) at %s: %s", letter.reason,
-                    f"{letter.source.partition}/{letter.source.offset}" if letter.source else "?", letter.error)
-        self.producer.send(self.settings.dead_letter_topic, key=key, value=dump(letter),
-                           headers=[("schema", DEAD_LETTER_SCHEMA.encode())]).get(timeout=60)
+        src = letter.source
+        log.warning("dead letter (%s) at %s: %s", letter.reason, f"{src.partition}/{src.offset}" if src else "?",
+                    letter.error[:300])
+        value = dump(letter)
+        self._pending.append((key, value, self._send_dead_letter(key, value)))
         self.counts["dead_letters"] += 1
+        metrics.RECORDS_REJECTED.labels(letter.reason).inc()
+
+    def _send_dead_letter(self, key: bytes | None, value: bytes) -> Any:
+        return self.producer.send(self.settings.dead_letter_topic, key=key, value=value,
+                                  headers=[("schema", DEAD_LETTER_SCHEMA.encode())])
+
+    def _flush_dead_letters(self) -> None:
+        """Wait until every dead letter sent since the last commit is acked; resend the failed ones."""
+        if not self._pending:
+            return
+        self.producer.flush(timeout=60)
+        failed = [(k, v) for k, v, f in self._pending if not f.succeeded()]
+        self._pending = [(k, v, self._send_dead_letter(k, v)) for k, v in failed]
+        if failed:
+            raise KafkaError(f"{len(failed)} dead letters not acked")
 
     def commit(self) -> None:
-        """Commit the offsets of every record handled so far."""
-        if not self._done or self.consumer is None:
+        """Make dead letters durable, then commit the offsets of every record handled so far."""
+        if self.consumer is None:
+            return
+        self.retrying("dead-letter flush", self._flush_dead_letters)
+        if not self._done:
             return
         offsets = {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in self._done.items()}
-        self.consumer.commit(offsets)
+        self.retrying("offset commit", lambda: self.consumer.commit(offsets))
         self._done.clear()
+
+    def update_gauges(self) -> None:
+        """Consumer lag per partition and Celery queue depth, every few seconds."""
+        now = time.monotonic()
+        if now - self._gauges_at < GAUGE_INTERVAL_S:
+            return
+        self._gauges_at = now
+        try:
+            parts = list(self.consumer.assignment())
+            for tp, end in self.consumer.end_offsets(parts).items():
+                metrics.CONSUMER_LAG.labels(str(tp.partition)).set(max(0, end - self.consumer.position(tp)))
+            with self.celery.connection_for_write() as conn:
+                depth = conn.default_channel.client.llen(self.settings.celery_queue)
+            metrics.QUEUE_DEPTH.labels(self.settings.celery_queue).set(depth)
+        except TRANSIENT as exc:
+            log.debug("gauges not updated: %s", exc)

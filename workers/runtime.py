@@ -1,60 +1,86 @@
 """Per-process worker state: the generator, the note writer, the Kafka producer and the Redis client.
 
-Built lazily on the first task (in the pool child, after fork), so the model loads once per process.
+Built lazily (the model loads on the first task, once per process) and shared by the pool's threads.
 """
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
-from functools import cached_property
+import threading
+from typing import Any
 
 import redis
 from kafka import KafkaProducer
 
 from newsgen.config import Settings
 from newsgen.generation import load_generator
-from newsgen.messages import NOTE_SCHEMA, NoteMessage, dump
+from newsgen.generation.batching import BatchingGenerator
+from newsgen.messages import DEAD_LETTER_SCHEMA, NOTE_SCHEMA, DeadLetter, NoteMessage, dump
 from newsgen.notes import NoteWriter
 
 log = logging.getLogger("newsgen.worker")
 
 #: Redis key marking a note as published to a topic (value: topic/partition/offset), kept a week
 PUBLISHED_KEY = "newsgen:published:{topic}:{key}"
-PUBLISHED_TTL_S = 7 * 24 * 3600
+#: Redis counter of deliveries of one task (retries and redeliveries after a crash alike)
+ATTEMPTS_KEY = "newsgen:attempts:{topic}:{key}"
+KEY_TTL_S = 7 * 24 * 3600
 
 
-@dataclass
 class WorkerRuntime:
-    settings: Settings
+    """Clients are made at once (a bad address fails the worker's start); the model on first use."""
 
-    @cached_property
-    def writer(self) -> NoteWriter:
-        generator = load_generator(self.settings)
-        log.info("model %s loaded, backend %s", generator.model_id, generator.backend)
-        return NoteWriter(generator, self.settings)
-
-    @cached_property
-    def producer(self) -> KafkaProducer:
+    def __init__(self, settings: Settings):
+        self.settings = settings
         # idempotent producer with acks=all: a retried send never duplicates a note in the partition
-        return KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
-                             enable_idempotence=True, linger_ms=5, max_request_size=4 * 1024 * 1024)
+        self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+                                      enable_idempotence=True, linger_ms=5, max_request_size=4 * 1024 * 1024)
+        self.redis = redis.Redis.from_url(settings.redis_url)
+        self._writer: NoteWriter | None = None
+        self._lock = threading.Lock()
 
-    @cached_property
-    def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.settings.redis_url)
+    def writer(self) -> NoteWriter:
+        """The note writer; the first call loads the model (pool threads wait for it)."""
+        with self._lock:
+            if self._writer is None:
+                s = self.settings
+                generator = load_generator(s)
+                log.info("model %s loaded, backend %s, micro-batches of up to %d (wait %d ms)",
+                         generator.model_id, generator.backend, s.max_batch_size, s.batch_wait_ms)
+                self._writer = NoteWriter(BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000), s)
+            return self._writer
+
+    def _key(self, template: str, key: str) -> str:
+        return template.format(topic=self.settings.notes_topic, key=key)
 
     def already_published(self, key: str) -> bool:
-        return bool(self.redis.exists(PUBLISHED_KEY.format(topic=self.settings.notes_topic, key=key)))
+        return bool(self.redis.exists(self._key(PUBLISHED_KEY, key)))
+
+    def count_attempt(self, key: str) -> int:
+        """Record one more delivery of the task ``key``; returns the attempt number (1 = first)."""
+        name = self._key(ATTEMPTS_KEY, key)
+        attempt = int(self.redis.incr(name))
+        self.redis.expire(name, KEY_TTL_S)
+        return attempt
 
     def publish(self, note: NoteMessage) -> str:
         """Send a note and wait for the broker's ack; then mark its key as published."""
         meta = self.producer.send(self.settings.notes_topic, key=note.key.encode(), value=dump(note),
                                   headers=[("schema", NOTE_SCHEMA.encode())]).get(timeout=60)
         where = f"{meta.topic}/{meta.partition}/{meta.offset}"
-        self.redis.set(PUBLISHED_KEY.format(topic=meta.topic, key=note.key), where, ex=PUBLISHED_TTL_S)
+        self.redis.set(self._key(PUBLISHED_KEY, note.key), where, ex=KEY_TTL_S)
         return where
 
+    def dead_letter(self, message: Any, key: str | None, reason: str, error: str) -> None:
+        """Give up on a task: its message goes to the dead-letter topic with the reason."""
+        raw = json.dumps(message, ensure_ascii=False).encode()
+        letter = DeadLetter.of(raw, reason=reason, error=error, stage="generate", key=key)
+        self.producer.send(self.settings.dead_letter_topic, key=key.encode() if key else None, value=dump(letter),
+                           headers=[("schema", DEAD_LETTER_SCHEMA.encode())]).get(timeout=60)
+        log.warning("task %s dead-lettered (%s): %s", key, reason, error)
+
     def close(self) -> None:
-        if "producer" in self.__dict__:
-            self.producer.flush(timeout=30)
-            self.producer.close(timeout=30)
+        if self._writer is not None:
+            self._writer.generator.close()
+        self.producer.flush(timeout=30)
+        self.producer.close(timeout=30)

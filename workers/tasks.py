@@ -1,23 +1,39 @@
-"""Celery tasks: thin adapters from a task message to the core note writer and the notes topic."""
+"""Celery tasks: thin adapters from a task message to the core note writer and the notes topic.
+
+Delivery of one task (acks_late: the message is acked only when this function returns):
+  already published?          -> skip (a redelivery after a crash between publish and ack)
+  attempt > max_attempts?     -> dead-letter "max_attempts" (a poison task that keeps killing workers)
+  bad message / non-retriable -> dead-letter with the reason
+  any other failure           -> retry with exponential backoff (counts as an attempt); an exception
+                                 never just fails a task, since a failed task is acked and lost
+"""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
-from celery.signals import after_setup_logger, worker_process_shutdown
+from celery.signals import after_setup_logger, worker_process_shutdown, worker_ready, worker_shutdown
+from pydantic import ValidationError
 
+from newsgen import metrics
+from newsgen.errors import NewsgenError
 from newsgen.messages import TaskMessage
 from workers.celery_app import app
 from workers.runtime import WorkerRuntime
 
 log = logging.getLogger("newsgen.worker")
 _runtime: WorkerRuntime | None = None
+_runtime_lock = threading.Lock()
 
 
 def runtime() -> WorkerRuntime:
+    """The process's runtime, made once even when pool threads ask at the same time."""
     global _runtime
-    if _runtime is None:
-        _runtime = WorkerRuntime(app.conf.newsgen_settings)
-    return _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = WorkerRuntime(app.conf.newsgen_settings)
+        return _runtime
 
 
 @after_setup_logger.connect
@@ -26,22 +42,59 @@ def _quiet_client_logs(**_kwargs) -> None:
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
+@worker_ready.connect
+def _serve_health(**_kwargs) -> None:
+    from newsgen.health import serve
+
+    settings = app.conf.newsgen_settings
+    if settings.worker_port:
+        serve(settings.worker_port, lambda: (bool(runtime().redis.ping()), {"pid": os.getpid()}))
+
+
 @worker_process_shutdown.connect
+@worker_shutdown.connect
 def _close_runtime(**_kwargs) -> None:
     if _runtime is not None:
         _runtime.close()
 
 
-@app.task(name="newsgen.generate_note")
-def generate_note(message: dict) -> dict:
-    """Write the note for one task message and publish it; skip keys already published."""
-    task = TaskMessage.model_validate(message)
+@app.task(name="newsgen.generate_note", bind=True, max_retries=None)
+def generate_note(self, message: dict) -> dict:
+    """Write the note for one task message and publish it (see the module docstring for the policy)."""
     rt = runtime()
+    settings = rt.settings
+    key = message.get("key") if isinstance(message, dict) else None
+    try:
+        task = TaskMessage.model_validate(message)
+    except ValidationError as exc:
+        rt.dead_letter(message, key, "bad_task", str(exc))
+        metrics.TASKS_DEAD_LETTERED.labels("bad_task").inc()
+        return {"key": key, "dead_letter": "bad_task"}
     if rt.already_published(task.key):
         log.info("note %s already published, skipping", task.key)
+        metrics.NOTES_SKIPPED.inc()
         return {"key": task.key, "skipped": True}
-    [note] = rt.writer.write([task])
-    where = rt.publish(note)
-    log.info("note %s published to %s (%d tokens, %.0f ms)", task.key, where, note.provenance.new_tokens,
-             note.provenance.timings_ms.get("total_ms", 0.0))
+    attempt = rt.count_attempt(task.key)
+    if attempt > settings.max_attempts:
+        rt.dead_letter(message, task.key, "max_attempts", f"gave up after {attempt - 1} attempts")
+        metrics.TASKS_DEAD_LETTERED.labels("max_attempts").inc()
+        return {"key": task.key, "dead_letter": "max_attempts"}
+    try:
+        [note] = rt.writer().write([task])
+        where = rt.publish(note)
+    except NewsgenError as exc:
+        if not exc.retriable:
+            rt.dead_letter(message, task.key, exc.reason, str(exc))
+            metrics.TASKS_DEAD_LETTERED.labels(exc.reason).inc()
+            return {"key": task.key, "dead_letter": exc.reason}
+        metrics.TASKS_RETRIED.labels(exc.reason).inc()
+        raise self.retry(exc=exc, countdown=min(60, 2 ** attempt))
+    except Exception as exc:  # noqa: BLE001 - anything else (Kafka/Redis away, a bug): retry, never drop
+        log.exception("task %s attempt %d failed", task.key, attempt)
+        metrics.TASKS_RETRIED.labels(type(exc).__name__).inc()
+        raise self.retry(exc=exc, countdown=min(60, 2 ** attempt))
+    p = note.provenance
+    metrics.NOTES_PUBLISHED.labels(task.task, p.backend).inc()
+    log.info("note %s published to %s (attempt %d, %d tokens, batch %d, %.0f ms)", task.key, where, attempt,
+             p.new_tokens, p.timings_ms.get("batch_size", 1), p.timings_ms.get("total_ms", 0.0))
     return {"key": task.key, "published": where}

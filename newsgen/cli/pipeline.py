@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -76,24 +77,36 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
     from workers.celery_app import make_app
     from workers.topics import ensure_topics
 
+    from newsgen.health import serve
+
     settings = settings_or_exit()
     ensure_topics(settings)
     b = Bridge(settings, make_app(settings))
     b.install_signals()
+    if settings.bridge_port:
+        serve(settings.bridge_port, b.healthy)
     b.run(idle_exit_s=idle_exit)
 
 
 def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default: settings.celery_queue]"),
-           concurrency: int = typer.Option(1, help="pool processes (one model copy each)"),
+           concurrency: Optional[int] = typer.Option(None, help="tasks in flight; they share micro-batches "
+                                                     "[default: settings.max_batch_size]"),
+           pool: str = typer.Option("threads", help="threads (one model, micro-batched) | prefork | solo"),
            hostname: Optional[str] = typer.Option(None, help="Celery node name, e.g. gpu1@%h"),
            log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING")) -> None:
-    """Run a Celery worker that writes notes (replaces this process with `celery worker`)."""
+    """Run a Celery worker that writes notes (replaces this process with `celery worker`).
+
+    SIGTERM is a warm shutdown: the worker stops taking tasks, finishes those in hand, publishes their
+    notes and exits."""
     settings = settings_or_exit()
     args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
-            queue or settings.celery_queue, "--concurrency", str(concurrency), "--loglevel", log_level,
+            queue or settings.celery_queue, "--pool", pool, "--concurrency",
+            str(concurrency or settings.max_batch_size), "--loglevel", log_level,
             "--without-gossip", "--without-mingle"]
     if hostname:
         args += ["--hostname", hostname]
+    # every pool process writes its metrics here; the main process serves them together
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="newsgen-metrics-"))
     os.execv(sys.executable, args)
 
 

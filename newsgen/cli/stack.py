@@ -54,7 +54,9 @@ class LocalStack:
     def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         """Start ``newsgen <args>`` as a child process logging to ``<log_dir>/<name>.log``."""
         out = open(self.log_dir / f"{name}.log", "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        # health/metrics ports off unless asked for: several workers share this machine
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "NEWSGEN_WORKER_PORT": "0", "NEWSGEN_BRIDGE_PORT": "0",
+               **self.env}
         proc = subprocess.Popen([sys.executable, "-m", "newsgen", *args], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         out.close()

@@ -4,6 +4,7 @@ import hashlib
 import pytest
 
 from newsgen.config import load_settings
+from newsgen.fallback import fallback_note
 from newsgen.generation.postprocess import finish_text
 from newsgen.generation.torch_backend import load_torch_generator
 from newsgen.notes import NoteWriter, request_for, sampling_seed
@@ -14,12 +15,12 @@ from producers.publish import EXAMPLES_DIR as EXAMPLES
 @pytest.fixture(scope="module")
 def tasks():
     router = RecordRouter(load_settings())
-    lines = (EXAMPLES / "football.jsonl").read_bytes().splitlines()
+    lines = (EXAMPLES / "football.jsonl").read_bytes().splitlines()[:4]
     return [t for raw in lines for t in router.route(raw).tasks if t.task == "note"]
 
 
 def test_notes_carry_provenance_and_match_direct_generation(tasks, tiny_model_dir):
-    settings = load_settings(model=str(tiny_model_dir))
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 24})
     generator = load_torch_generator(str(tiny_model_dir))
     notes = NoteWriter(generator, settings, worker="w1").write(tasks)
     assert [n.key for n in notes] == [t.key for t in tasks]
@@ -50,3 +51,21 @@ def test_sampling_seed_is_stable_and_key_specific():
 ])
 def test_finish_text_cuts_at_sentence_end(lead, generated, mode, expected):
     assert finish_text(lead, generated, mode) == expected
+
+
+def test_status_gate_gives_postponed_matches_the_template_note_not_the_model(tiny_model_dir):
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 8})
+    router = RecordRouter(settings)
+    lines = (EXAMPLES / "football.jsonl").read_bytes().splitlines()
+    gated = [t for raw in lines for t in router.route(raw).tasks
+             if t.record["status"] in ("postponed", "abandoned", "cancelled") and t.task == "note"]
+    finished = [t for raw in lines[:1] for t in router.route(raw).tasks if t.task == "note"]
+    assert gated, "the examples include postponed/abandoned/cancelled matches"
+    notes = NoteWriter(load_torch_generator(str(tiny_model_dir)), settings).write(gated + finished)
+    for task, note in zip(gated, notes):
+        assert note.provenance.fallback and note.provenance.fallback_reason == "status_gate"
+        assert note.provenance.backend == "template" and note.provenance.new_tokens == 0
+        assert note.text == fallback_note(task.record, "note", "ru")
+        word = {"postponed": "перенесён", "abandoned": "прерван", "cancelled": "отменён"}[task.record["status"]]
+        assert word in note.text and "со счётом" not in note.text
+    assert not notes[-1].provenance.fallback and notes[-1].provenance.backend == "torch"

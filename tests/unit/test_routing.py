@@ -18,7 +18,8 @@ def test_valid_match_becomes_note_task_with_seed_and_idempotency_key():
     note = next(t for t in routed.tasks if t.task == "note")
     assert note.key == "rpl-2026-15-zen-spa:note:0"
     assert note.seed.prompt.startswith(note.seed.prefix) and note.seed.prefix
-    assert "«Зенит» — «Спартак», 2:1" in note.seed.prompt[len(note.seed.prefix):]
+    facts = note.seed.prompt[len(note.seed.prefix):]
+    assert "«Зенит»" in facts and "«Спартак»" in facts and "2:1" in facts
     assert note.source.offset == 7
 
 

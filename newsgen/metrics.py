@@ -1,0 +1,41 @@
+"""Prometheus metrics of the bridge and the workers (one definition each, shared by all processes).
+
+Workers run prefork pools: ``newsgen worker`` sets ``PROMETHEUS_MULTIPROC_DIR`` so every pool child writes
+its samples there and the main process serves them together (see ``newsgen.health``).
+"""
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECORDS_CONSUMED = Counter("newsgen_records_consumed_total", "Records read from the records topic")
+RECORDS_REJECTED = Counter("newsgen_records_rejected_total", "Records sent to the dead-letter topic",
+                           ["reason"])
+TASKS_SENT = Counter("newsgen_tasks_sent_total", "Generation tasks dispatched to Celery", ["task"])
+CONSUMER_LAG = Gauge("newsgen_consumer_lag", "Records not yet consumed by the bridge", ["partition"],
+                     multiprocess_mode="max")
+QUEUE_DEPTH = Gauge("newsgen_queue_depth", "Tasks waiting in the Celery queue", ["queue"],
+                    multiprocess_mode="max")
+
+NOTES_PUBLISHED = Counter("newsgen_notes_published_total", "Notes published to the notes topic",
+                          ["task", "backend"])
+NOTES_SKIPPED = Counter("newsgen_notes_skipped_total", "Tasks skipped because their note was already published")
+TASKS_RETRIED = Counter("newsgen_tasks_retried_total", "Task attempts that failed and were retried", ["reason"])
+TASKS_DEAD_LETTERED = Counter("newsgen_tasks_dead_lettered_total", "Tasks given up after their last attempt",
+                              ["reason"])
+GENERATION_SECONDS = Histogram("newsgen_generation_seconds", "Wall time of one generate() call", ["backend"],
+                               buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128))
+GENERATED_TOKENS = Counter("newsgen_generated_tokens_total", "New tokens generated", ["backend"])
+TOKENS_PER_SECOND = Gauge("newsgen_tokens_per_second", "Tokens/s of the last generate() call", ["backend"],
+                          multiprocess_mode="max")
+BATCH_SIZE = Histogram("newsgen_batch_size", "Requests per generate() call", buckets=(1, 2, 4, 8, 16, 32, 64))
+BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times the ONNX backend fell back to PyTorch",
+                            ["reason"])
+
+
+def observe_generation(backend: str, batch_size: int, new_tokens: int, seconds: float) -> None:
+    """Record one generate() call."""
+    GENERATION_SECONDS.labels(backend).observe(seconds)
+    GENERATED_TOKENS.labels(backend).inc(new_tokens)
+    BATCH_SIZE.observe(batch_size)
+    if seconds > 0:
+        TOKENS_PER_SECOND.labels(backend).set(new_tokens / seconds)
