@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -30,9 +31,22 @@ def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> None:
         admin.close()
 
 
-def read_topic(settings: Settings, topic: str, count: int | None = None, timeout_s: float = 30.0,
-               from_beginning: bool = True) -> Iterator[tuple[bytes | None, dict[str, Any]]]:
-    """Yield ``(key, decoded JSON value)`` from ``topic`` until ``count`` messages or ``timeout_s`` of silence.
+@dataclass(frozen=True)
+class TopicMessage:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: dict[str, Any]
+
+    @property
+    def at(self) -> str:
+        """``partition:offset``, the id ``newsgen replay --at`` takes."""
+        return f"{self.partition}:{self.offset}"
+
+
+def read_messages(settings: Settings, topic: str, count: int | None = None, timeout_s: float = 30.0,
+                  from_beginning: bool = True) -> Iterator[TopicMessage]:
+    """Yield JSON messages of ``topic`` until ``count`` messages or ``timeout_s`` of silence.
 
     Reads every partition by direct assignment (no consumer group, no commits), so it neither disturbs
     the pipeline nor waits for a group rebalance.
@@ -57,6 +71,13 @@ def read_topic(settings: Settings, topic: str, count: int | None = None, timeout
                 for m in records:
                     seen += 1
                     deadline = time.monotonic() + timeout_s
-                    yield m.key, json.loads(m.value)
+                    yield TopicMessage(m.partition, m.offset, m.key, json.loads(m.value))
     finally:
         consumer.close(autocommit=False)
+
+
+def read_topic(settings: Settings, topic: str, count: int | None = None, timeout_s: float = 30.0,
+               from_beginning: bool = True) -> Iterator[tuple[bytes | None, dict[str, Any]]]:
+    """Like :func:`read_messages`, yielding ``(key, value)`` pairs."""
+    for m in read_messages(settings, topic, count, timeout_s, from_beginning):
+        yield m.key, m.value

@@ -169,7 +169,76 @@ def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=Fa
         raise typer.Exit(130)
 
 
+def dead_letters(reason: Optional[str] = typer.Option(None, help="only this reason (decode, schema, ...)"),
+                 timeout: float = typer.Option(5.0, help="stop after this many seconds without a message"),
+                 as_json: bool = typer.Option(False, "--json", help="print raw JSON lines")) -> None:
+    """List the dead-letter topic: where each rejected input came from and why."""
+    from rich.table import Table
+
+    from newsgen.messages import DeadLetter
+    from workers.topics import read_messages
+
+    settings = settings_or_exit()
+    table = Table("at", "reason", "stage", "source", "key", "error", title=settings.dead_letter_topic)
+    n = 0
+    for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
+        letter = DeadLetter.model_validate(m.value)
+        if reason and letter.reason != reason:
+            continue
+        n += 1
+        if as_json:
+            typer.echo(json.dumps({"at": m.at, **m.value}, ensure_ascii=False))
+            continue
+        src = letter.source
+        table.add_row(m.at, letter.reason, letter.stage, f"{src.partition}:{src.offset}" if src else "-",
+                      letter.key or (m.key or b"").decode(errors="replace") or "-", letter.error[:200])
+    if not as_json:
+        console.print(table)
+        console.print(f"{n} dead letters; replay with `newsgen replay --at P:O` or `--reason R`")
+
+
+def replay(at: list[str] = typer.Option([], "--at", help="dead letter id P:O (repeatable), from `dead-letters`"),
+           reason: Optional[str] = typer.Option(None, help="replay every dead letter with this reason"),
+           dry_run: bool = typer.Option(False, help="show what would be published"),
+           timeout: float = typer.Option(5.0, help="stop reading after this many seconds without a message")) -> None:
+    """Publish chosen dead letters' records to the records topic again (after fixing a schema, template
+    or worker). Records that are still bad simply return to the dead-letter topic."""
+    from newsgen.messages import DeadLetter
+    from newsgen.replay import replay_of
+    from producers.publish import RecordPublisher
+    from workers.topics import read_messages
+
+    if not at and not reason:
+        console.print("[red]choose dead letters with --at P:O or --reason R[/]")
+        raise typer.Exit(2)
+    settings = settings_or_exit()
+    chosen = []
+    for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
+        letter = DeadLetter.model_validate(m.value)
+        if m.at in at or (reason and letter.reason == reason):
+            r = replay_of(letter)
+            if r.problem:
+                console.print(f"[yellow]skip {m.at}:[/] {r.problem}")
+            else:
+                chosen.append((m.at, r))
+    console.print(f"{len(chosen)} records to replay to {settings.records_topic}")
+    if dry_run or not chosen:
+        for where, r in chosen:
+            console.print(f"  {where}: key={r.key!r} {r.raw[:120]!r}")
+        return
+    publisher = RecordPublisher(settings)
+    try:
+        for where, r in chosen:
+            publisher.producer.send(settings.records_topic, key=r.key, value=r.raw)
+        publisher.producer.flush(timeout=60)
+    finally:
+        publisher.close()
+    console.print(f"[green]replayed {len(chosen)} records[/]")
+
+
 def register(app: typer.Typer) -> None:
     """Add the pipeline commands to the root app."""
     for fn in (produce, consume, bridge, worker, demo):
         app.command(fn.__name__)(fn)
+    app.command("dead-letters")(dead_letters)
+    app.command("replay")(replay)
