@@ -43,12 +43,25 @@ def _quiet_client_logs(**_kwargs) -> None:
 
 
 @worker_ready.connect
-def _serve_health(**_kwargs) -> None:
+def _warm_up(**_kwargs) -> None:
+    """Load the model now (not on the first task) and serve /healthz: 503 until the model is loaded."""
     from newsgen.health import serve
 
     settings = app.conf.newsgen_settings
+    state: dict = {"model": "loading"}
+
+    def load() -> None:
+        try:
+            runtime().writer()
+            state["model"] = "loaded"
+        except Exception as exc:  # noqa: BLE001 - reported on /healthz and in the log
+            state["model"] = f"error: {exc}"
+            log.critical("model failed to load: %s", exc)
+
+    threading.Thread(target=load, name="newsgen-model-load", daemon=True).start()
     if settings.worker_port:
-        serve(settings.worker_port, lambda: (bool(runtime().redis.ping()), {"pid": os.getpid()}))
+        serve(settings.worker_port,
+              lambda: (state["model"] == "loaded" and bool(runtime().redis.ping()), {"pid": os.getpid(), **state}))
 
 
 @worker_process_shutdown.connect
@@ -81,6 +94,9 @@ def generate_note(self, message: dict) -> dict:
         return {"key": task.key, "dead_letter": "max_attempts"}
     try:
         [note] = rt.writer().write([task])
+        if rt.already_published(task.key):  # a redelivered copy finished first while we generated
+            metrics.NOTES_SKIPPED.inc()
+            return {"key": task.key, "skipped": True}
         where = rt.publish(note)
     except NewsgenError as exc:
         if not exc.retriable:

@@ -37,6 +37,7 @@ class TopicMessage:
     offset: int
     key: bytes | None
     value: dict[str, Any]
+    timestamp_ms: int
 
     @property
     def at(self) -> str:
@@ -71,7 +72,7 @@ def read_messages(settings: Settings, topic: str, count: int | None = None, time
                 for m in records:
                     seen += 1
                     deadline = time.monotonic() + timeout_s
-                    yield TopicMessage(m.partition, m.offset, m.key, json.loads(m.value))
+                    yield TopicMessage(m.partition, m.offset, m.key, json.loads(m.value), m.timestamp)
     finally:
         consumer.close(autocommit=False)
 

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from newsgen.cli.stack import LocalStack
-from newsgen.config import ROOT
+from newsgen.config import ROOT, load_settings
 from newsgen.messages import DeadLetter
 from newsgen.routing import RecordRouter
 from producers.publish import EXAMPLES_DIR, RecordPublisher, read_lines
@@ -79,8 +79,17 @@ def ops(script: str, action: str) -> None:
 
 @pytest.fixture
 def env(pipeline_env):
-    # short visibility timeout so a task of a vanished worker is redelivered within the test
-    return {**pipeline_env, "NEWSGEN_VISIBILITY_TIMEOUT_S": "8", "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "16"}
+    # short visibility timeout so a task of a vanished worker is redelivered within the test; a Redis
+    # database of its own, since a client with a short timeout restores other clients' unacked tasks too
+    return {**pipeline_env, "NEWSGEN_VISIBILITY_TIMEOUT_S": "8", "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "16",
+            "NEWSGEN_REDIS_URL": "redis://127.0.0.1:6379/12"}
+
+
+@pytest.fixture
+def pipeline_settings(env, monkeypatch):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return load_settings()
 
 
 def test_sigkilled_worker_task_is_redelivered_and_published_once(env, pipeline_settings, tmp_path):

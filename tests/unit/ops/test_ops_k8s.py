@@ -1,0 +1,175 @@
+"""ops/k8s: the kinds a deployment needs, probes on the health endpoints, GPU requests, KEDA triggers that
+read the same topic, group and queue as newsgen, and drain timing consistent with Redis redelivery."""
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from newsgen.config import ROOT
+
+EXPECTED_KINDS = {
+    ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "PersistentVolumeClaim"),
+    ("apps/v1", "Deployment"), ("policy/v1", "PodDisruptionBudget"),
+    ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
+}
+PORTS = {"newsgen-bridge": 9101, "newsgen-worker": 9102}
+
+
+@pytest.fixture(scope="module")
+def manifests(load_yaml, ops_dir) -> list[dict]:
+    [kustomization] = load_yaml("k8s/kustomization.yaml")
+    files = sorted(p.name for p in (ops_dir / "k8s").glob("*.yaml") if p.name != "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == files, "every manifest is listed in kustomization.yaml"
+    return [doc for name in kustomization["resources"] for doc in load_yaml(f"k8s/{name}")]
+
+
+def by_kind(manifests, kind) -> dict[str, dict]:
+    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == kind}
+
+
+def container(deployment: dict) -> dict:
+    [c] = deployment["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+def settings_env(manifests) -> dict[str, str]:
+    [cm] = by_kind(manifests, "ConfigMap").values()
+    [secret] = by_kind(manifests, "Secret").values()
+    return {**cm["data"], **{k: v for k, v in secret["stringData"].items() if k.startswith("NEWSGEN_")}}
+
+
+def test_manifests_have_the_expected_kinds(manifests):
+    assert {(m["apiVersion"], m["kind"]) for m in manifests} == EXPECTED_KINDS
+    assert set(by_kind(manifests, "Deployment")) == set(PORTS)
+    assert set(by_kind(manifests, "ScaledObject")) == set(PORTS)
+    assert set(by_kind(manifests, "PodDisruptionBudget")) == set(PORTS)
+    for m in manifests:
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", m["metadata"]["name"])
+
+
+def test_configmap_and_secret_hold_real_settings(manifests, is_setting, settings_from_env):
+    env = settings_env(manifests)
+    assert not [k for k in env if not is_setting(k)]
+    s = settings_from_env(env)
+    assert s.bridge_port == PORTS["newsgen-bridge"] and s.worker_port == PORTS["newsgen-worker"]
+    assert s.model.startswith("/models/")
+    for d in by_kind(manifests, "Deployment").values():
+        refs = [next(iter(r.values()))["name"] for r in container(d)["envFrom"]]
+        assert refs == ["newsgen-settings", "newsgen-secrets"]
+        assert all(is_setting(e["name"]) or e["name"] == "POD_NAME" for e in container(d).get("env", []))
+
+
+def test_deployments_probe_the_health_endpoint_and_expose_metrics(manifests):
+    for name, d in by_kind(manifests, "Deployment").items():
+        c = container(d)
+        [port] = c["ports"]
+        assert port == {"name": "metrics", "containerPort": PORTS[name]}
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert c[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}, (name, probe)
+        annotations = d["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(PORTS[name])
+        assert d["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
+        assert c["resources"]["limits"]["memory"]
+
+
+def test_pods_run_as_the_images_non_root_user(manifests, ops_dir):
+    users = {re.search(r"^USER (\d+)", (ops_dir / "docker" / f).read_text(), re.M).group(1)
+             for f in ("worker.Dockerfile", "worker-gpu.Dockerfile")}
+    for d in by_kind(manifests, "Deployment").values():
+        pod = d["spec"]["template"]["spec"]["securityContext"]
+        assert pod["runAsNonRoot"] is True and {str(pod["runAsUser"])} == users
+        assert container(d)["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_workers_request_a_gpu_and_the_bridge_does_not(manifests):
+    deployments = by_kind(manifests, "Deployment")
+    worker = container(deployments["newsgen-worker"])
+    assert worker["resources"]["requests"]["nvidia.com/gpu"] == worker["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert worker["image"] == "newsgen-gpu" and worker["command"][:2] == ["newsgen", "worker"]
+    assert {"name": "NEWSGEN_DEVICE", "value": "cuda"} in worker["env"]
+    bridge = container(deployments["newsgen-bridge"])
+    assert "nvidia.com/gpu" not in str(bridge["resources"])
+    assert bridge["image"] == "newsgen-cpu" and bridge["command"] == ["newsgen", "bridge"]
+    mounts = {m["name"]: m for m in worker["volumeMounts"]}
+    assert mounts["models"] == {"name": "models", "mountPath": "/models", "readOnly": True}
+    [volume] = deployments["newsgen-worker"]["spec"]["template"]["spec"]["volumes"]
+    assert volume["persistentVolumeClaim"]["claimName"] in by_kind(manifests, "PersistentVolumeClaim")
+
+
+def test_worker_drains_within_grace_and_before_redis_redelivers(manifests):
+    env = settings_env(manifests)
+    worker = by_kind(manifests, "Deployment")["newsgen-worker"]
+    grace = worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert 120 <= grace < int(env["NEWSGEN_VISIBILITY_TIMEOUT_S"])
+    c = container(worker)
+    hostname = c["command"][c["command"].index("--hostname") + 1]
+    prestop = " ".join(c["lifecycle"]["preStop"]["exec"]["command"])
+    assert "control cancel_consumer" in prestop and '"$NEWSGEN_CELERY_QUEUE"' in prestop
+    # the preStop hook names the node the worker was started as
+    assert hostname.replace("$(POD_NAME)", "$POD_NAME") in prestop
+    strategy = worker["spec"]["strategy"]["rollingUpdate"]
+    assert strategy == {"maxSurge": 1, "maxUnavailable": 0}
+    bridge = by_kind(manifests, "Deployment")["newsgen-bridge"]
+    assert bridge["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 30
+
+
+def test_disruption_budgets_select_the_deployments(manifests):
+    deployments = by_kind(manifests, "Deployment")
+    for name, pdb in by_kind(manifests, "PodDisruptionBudget").items():
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert pdb["spec"]["maxUnavailable"] == 1
+
+
+def test_keda_scales_the_bridge_on_the_consumer_lag_newsgen_uses(manifests):
+    env = settings_env(manifests)
+    so = by_kind(manifests, "ScaledObject")["newsgen-bridge"]
+    assert so["spec"]["scaleTargetRef"] == {"name": "newsgen-bridge"}
+    [trigger] = so["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    meta = trigger["metadata"]
+    assert meta["bootstrapServers"] == env["NEWSGEN_KAFKA_BOOTSTRAP"]
+    assert meta["consumerGroup"] == env["NEWSGEN_CONSUMER_GROUP"]
+    assert meta["topic"] == env["NEWSGEN_RECORDS_TOPIC"]
+    assert int(meta["lagThreshold"]) > 0 and meta["offsetResetPolicy"] == "earliest"
+    assert 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"]
+
+
+def test_keda_scales_workers_on_the_celery_queue_length(manifests):
+    env = settings_env(manifests)
+    so = by_kind(manifests, "ScaledObject")["newsgen-worker"]
+    assert so["spec"]["scaleTargetRef"] == {"name": "newsgen-worker"}
+    [trigger] = so["spec"]["triggers"]
+    assert trigger["type"] == "redis"
+    meta = trigger["metadata"]
+    # Celery's Redis transport keeps a queue as a list named after it
+    assert meta["listName"] == env["NEWSGEN_CELERY_QUEUE"]
+    assert int(meta["listLength"]) > 0
+    host, port, db = re.fullmatch(r"redis://(?:[^@]*@)?([^:/]+):(\d+)/(\d+)", env["NEWSGEN_REDIS_URL"]).groups()
+    assert meta["address"] == f"{host}:{port}" and meta["databaseIndex"] == db
+    auth = by_kind(manifests, "TriggerAuthentication")[trigger["authenticationRef"]["name"]]
+    [ref] = auth["spec"]["secretTargetRef"]
+    secret = by_kind(manifests, "Secret")[ref["name"]]
+    assert ref["parameter"] == "password" and ref["key"] in secret["stringData"]
+    behavior = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+    assert behavior["stabilizationWindowSeconds"] >= 300
+
+
+def test_keda_trigger_metadata_values_are_strings(manifests):
+    # the ScaledObject CRD types trigger metadata as map[string]string: a bare number is rejected
+    for so in by_kind(manifests, "ScaledObject").values():
+        for trigger in so["spec"]["triggers"]:
+            assert all(isinstance(v, str) for v in trigger["metadata"].values()), trigger
+
+
+def test_kustomize_renders_the_manifests(ops_dir):
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        pytest.skip("kubectl not installed: the kustomization is checked structurally above")
+    result = subprocess.run([kubectl, "kustomize", str(ops_dir / "k8s")], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "image: newsgen:gpu" in result.stdout and "namespace: newsgen" in result.stdout
