@@ -91,6 +91,7 @@ class NoteMessage(_Message):
     revision: int
     language: str
     text: str
+    record: dict[str, Any] = Field(description="the record the note was written from (for checks and editors)")
     provenance: Provenance
     created_at: str = Field(default_factory=utcnow)
 

@@ -56,7 +56,8 @@ class NoteWriter:
 
     def _message(self, task: TaskMessage, text: str, language: str, provenance: Provenance) -> NoteMessage:
         return NoteMessage(key=task.key, task=task.task, record_type=task.record_type, record_id=task.record_id,
-                           revision=task.revision, language=language, text=text, provenance=provenance)
+                           revision=task.revision, language=language, text=text, record=task.record,
+                           provenance=provenance)
 
     def _note(self, task: TaskMessage, res: GenerationResult) -> NoteMessage:
         sampling = request_for(self.settings, task).sampling
