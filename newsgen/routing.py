@@ -5,14 +5,37 @@ Pure core logic used by the Kafka bridge (``workers/bridge.py``) and by tests, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from newsgen.config import Settings
-from newsgen.errors import RecordError, SeedError
+from newsgen.errors import RecordError, SchemaError, SeedError
+from newsgen.living import apply_event
 from newsgen.messages import DeadLetter, SeedInfo, Source, TaskMessage
-from newsgen.records import RecordValidator
+from newsgen.records import Record, RecordValidator
 from newsgen.seeds import SeedRenderer
 
 TASKS = ("note", "summary", "rewrite")
+EVENT_TYPE = "match_event"
+#: record types whose revisions the match store keeps (the ones match_event applies to)
+LIVE_TYPES = ("football_match",)
+
+
+class MatchStore(Protocol):
+    """The latest revision of each match: ``get`` -> (record, event id) or None; ``put`` keeps the higher."""
+
+    def get(self, match_id: str) -> tuple[dict[str, Any], str | None] | None: ...
+
+    def put(self, record: dict[str, Any], event_id: str | None = None) -> bool: ...
+
+
+class StaleRecord(SchemaError):
+    """An old revision or event of a match: dead-lettered, it never rolls a note back."""
+
+    reason = "stale"
+
+
+class UnknownMatch(SchemaError):
+    reason = "unknown_match"
 
 
 @dataclass
@@ -24,12 +47,18 @@ class Routed:
 
 
 class RecordRouter:
-    """Validates a raw record, renders one seed per task its type has templates for."""
+    """Validates a raw record, renders one seed per task its type has templates for.
 
-    def __init__(self, settings: Settings):
+    With a match store, football matches are remembered by id and ``match_event`` records become new
+    revisions of their match (living notes); a match revision or event older than the stored one is
+    dead-lettered as stale instead of rolling the match back.
+    """
+
+    def __init__(self, settings: Settings, store: MatchStore | None = None):
         self.settings = settings
         self.validator = RecordValidator(settings.schemas_dir)
         self.renderer = SeedRenderer(settings.templates_dir)
+        self.store = store
 
     def tasks_for(self, record_type: str) -> list[str]:
         return [t for t in TASKS if self.renderer.has_template(record_type, t, self.settings.language)]
@@ -38,6 +67,7 @@ class RecordRouter:
         """Never raises for bad input: a bad record becomes a dead letter naming the stage and reason."""
         try:
             record = self.validator.load(raw)
+            record = self._live(record)
         except RecordError as exc:
             stage = "decode" if exc.reason == "decode" else "validate"
             return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage=stage,
@@ -60,3 +90,29 @@ class RecordRouter:
             return Routed(dead_letter=DeadLetter.of(raw, reason="no_task", stage="seed", source=source,
                                                     error=f"no {language} template for record type {record.type!r}"))
         return Routed(tasks=tasks)
+
+    def _live(self, record: Record) -> Record:
+        """Apply a match event to its match, or remember a match; raise :class:`StaleRecord` for old input."""
+        if self.store is None or record.type not in (EVENT_TYPE, *LIVE_TYPES):
+            return record
+        if record.type in LIVE_TYPES:
+            if not self.store.put(record.data):
+                raise StaleRecord(f"$.revision: revision {record.revision} of {record.id!r} is older than the "
+                                  "one already seen (stale)", "$.revision", "stale")
+            return record
+        event = record.data
+        stored = self.store.get(event["match_id"])
+        if stored is None:
+            raise UnknownMatch(f"$.match_id: no match {event['match_id']!r} seen before this event "
+                               "(send the football_match record first)", "$.match_id", "unknown_match")
+        match, last_event = stored
+        if event["seq"] == match.get("revision", 0) and last_event == event["id"]:
+            return self.validator.validate(match)        # the same event read again after a crash
+        if event["seq"] <= match.get("revision", 0):
+            raise StaleRecord(f"$.seq: event {event['seq']} is not after revision {match.get('revision', 0)} "
+                              f"of match {event['match_id']!r} (stale or duplicate)", "$.seq", "stale")
+        updated = self.validator.validate(apply_event(match, event))
+        if not self.store.put(updated.data, event["id"]):
+            raise StaleRecord(f"$.seq: match {event['match_id']!r} moved past {event['seq']} meanwhile",
+                              "$.seq", "stale")
+        return updated

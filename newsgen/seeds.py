@@ -34,7 +34,8 @@ from newsgen.grammar import FILTERS, Lexicon, LexiconError, clean_text
 
 LANGUAGES = ("ru", "en")
 #: tasks each record type gets (the router sends a record to every task that has a template)
-TASKS_BY_TYPE = {"rewrite_request": ("rewrite",)}
+#: match_event has none: the bridge turns an event into a new revision of its match (newsgen.living)
+TASKS_BY_TYPE = {"rewrite_request": ("rewrite",), "match_event": ()}
 DEFAULT_TASKS = ("note", "summary")
 #: record fields whose line breaks are kept (paragraphs); every other string is folded onto one line
 MULTILINE_FIELDS = frozenset({"text"})
@@ -45,15 +46,15 @@ def tasks_for_type(record_type: str) -> tuple[str, ...]:
     return TASKS_BY_TYPE.get(record_type, DEFAULT_TASKS)
 
 
-def clean_record(value: Any, key: str | None = None) -> Any:
-    """A copy of a record with every string cleaned (controls dropped, line breaks folded except in
-    :data:`MULTILINE_FIELDS`)."""
+def clean_record(value: Any, key: str | None = None, top: bool = True) -> Any:
+    """A copy of a record with every string cleaned (controls dropped, line breaks folded except in the
+    record's own top-level :data:`MULTILINE_FIELDS`: a nested ``quote.text`` is folded like any field)."""
     if isinstance(value, str):
         return clean_text(value, multiline=key in MULTILINE_FIELDS)
     if isinstance(value, dict):
-        return {k: clean_record(v, k) for k, v in value.items()}
+        return {k: clean_record(v, k if top else None, top=False) for k, v in value.items()}
     if isinstance(value, list):
-        return [clean_record(v, key) for v in value]
+        return [clean_record(v, None, top=False) for v in value]
     return value
 
 
@@ -123,9 +124,11 @@ class SeedRenderer:
         if not path.is_file():
             return []
         try:
-            return clean_record(json.loads(path.read_text(encoding="utf-8")))
+            examples = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise SeedError(f"{path}: not valid JSON: {exc}") from exc
+        # each example's record is cleaned as a record (its top-level text keeps its paragraphs)
+        return [{k: clean_record(v) for k, v in ex.items()} if isinstance(ex, dict) else ex for ex in examples]
 
     def examples(self, record_type: str, language: str) -> list[dict[str, Any]]:
         """The few-shot examples of a record type: ``[{"record": ..., "<task>": text, ...}]``."""
@@ -237,6 +240,8 @@ def lint_templates(renderer: SeedRenderer, validator: facts.RecordValidator,
             problems.append(LintProblem(f"{folder}/", "-", "template folder without a record schema"))
     for record_type in types:
         tasks = tasks_for_type(record_type)
+        if not tasks:  # e.g. match_event: it becomes a revision of its match and has no text of its own
+            continue
         for language in LANGUAGES:
             for task in tasks:
                 if not renderer.has_template(record_type, task, language):

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any, Callable
 
+import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -24,6 +25,7 @@ from newsgen import metrics
 from newsgen.config import Settings
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
 from newsgen.routing import RecordRouter
+from workers.match_store import RedisMatchStore
 
 log = logging.getLogger("newsgen.bridge")
 
@@ -53,7 +55,8 @@ class Bridge:
     def __init__(self, settings: Settings, celery_app: Any):
         self.settings = settings
         self.celery = celery_app
-        self.router = RecordRouter(settings)
+        self.router = RecordRouter(settings, RedisMatchStore(redis.Redis.from_url(settings.redis_url),
+                                                             settings.records_topic))
         self._stop = threading.Event()
         self._done: dict[TopicPartition, int] = {}   # next offset to commit per partition
         self._pending: list[tuple] = []              # (key, value, future) of dead letters not yet acked
@@ -127,7 +130,7 @@ class Bridge:
         source = Source(topic=message.topic, partition=message.partition, offset=message.offset)
         raw = message.value if message.value is not None else b""
         metrics.RECORDS_CONSUMED.inc()
-        routed = self.router.route(raw, source)
+        routed = self.retrying("route", lambda: self.router.route(raw, source))  # the match store is in Redis
         if routed.dead_letter is not None:
             self.dead_letter(routed.dead_letter, message.key)
         for task in routed.tasks:

@@ -24,6 +24,9 @@ log = logging.getLogger("newsgen.worker")
 PUBLISHED_KEY = "newsgen:published:{topic}:{key}"
 #: Redis counter of deliveries of one task (retries and redeliveries after a crash alike)
 ATTEMPTS_KEY = "newsgen:attempts:{topic}:{key}"
+#: latest revision published per record and task, and the lock that orders publishing them
+LATEST_KEY = "newsgen:latest:{topic}:{key}"
+LOCK_KEY = "newsgen:lock:{topic}:{key}"
 KEY_TTL_S = 7 * 24 * 3600
 
 
@@ -63,12 +66,27 @@ class WorkerRuntime:
         self.redis.expire(name, KEY_TTL_S)
         return attempt
 
-    def publish(self, note: NoteMessage) -> str:
-        """Send a note and wait for the broker's ack; then mark its key as published."""
-        meta = self.producer.send(self.settings.notes_topic, key=note.key.encode(), value=dump(note),
-                                  headers=[("schema", NOTE_SCHEMA.encode())]).get(timeout=60)
-        where = f"{meta.topic}/{meta.partition}/{meta.offset}"
-        self.redis.set(self._key(PUBLISHED_KEY, note.key), where, ex=KEY_TTL_S)
+    def publish(self, note: NoteMessage) -> str | None:
+        """Send a note and wait for the broker's ack; ``None`` if it is stale or already published.
+
+        The Kafka key is ``<record id>:<task>``: a compacted notes topic keeps the latest revision of each
+        note. Under a per-note lock, a revision older than the one already published is never sent, so a late
+        task cannot roll a living note back.
+        """
+        note_id = f"{note.record_id}:{note.task}"
+        with self.redis.lock(self._key(LOCK_KEY, note_id), timeout=120, blocking_timeout=120):
+            if self.already_published(note.key):
+                return None
+            latest = self.redis.get(self._key(LATEST_KEY, note_id))
+            if latest is not None and int(latest) > note.revision:
+                log.info("note %s is stale: revision %s already published", note.key, int(latest))
+                return None
+            meta = self.producer.send(self.settings.notes_topic, key=note_id.encode(), value=dump(note),
+                                      headers=[("schema", NOTE_SCHEMA.encode()),
+                                               ("idempotency-key", note.key.encode())]).get(timeout=60)
+            where = f"{meta.topic}/{meta.partition}/{meta.offset}"
+            self.redis.set(self._key(PUBLISHED_KEY, note.key), where, ex=KEY_TTL_S)
+            self.redis.set(self._key(LATEST_KEY, note_id), note.revision, ex=KEY_TTL_S)
         return where
 
     def dead_letter(self, message: Any, key: str | None, reason: str, error: str) -> None:

@@ -94,10 +94,10 @@ def generate_note(self, message: dict) -> dict:
         return {"key": task.key, "dead_letter": "max_attempts"}
     try:
         [note] = rt.writer().write([task])
-        if rt.already_published(task.key):  # a redelivered copy finished first while we generated
+        where = rt.publish(note)
+        if where is None:  # a redelivered copy finished first, or a newer revision is already out
             metrics.NOTES_SKIPPED.inc()
             return {"key": task.key, "skipped": True}
-        where = rt.publish(note)
     except NewsgenError as exc:
         if not exc.retriable:
             rt.dead_letter(message, task.key, exc.reason, str(exc))

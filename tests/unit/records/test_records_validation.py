@@ -25,8 +25,8 @@ def _example(record_id):
 
 
 def test_record_types(validator):
-    assert validator.record_types == ["basketball_game", "football_match", "hockey_match", "news_event",
-                                      "rewrite_request"]
+    assert validator.record_types == ["basketball_game", "football_match", "hockey_match", "match_event",
+                                      "news_event", "rewrite_request"]
     assert all(validator.schema_version(t) == 1 for t in validator.record_types)
 
 

@@ -27,7 +27,7 @@ def _records():
     out = []
     for path in sorted((ROOT / "producers" / "examples").glob("*.jsonl")):
         out += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return out
+    return [r for r in out if tasks_for_type(r["type"])]  # match events have no text of their own
 
 
 RECORDS = _records()

@@ -40,6 +40,8 @@ def test_every_type_has_exactly_its_tasks(renderer):
     """The router sends a record to every task with a template: matches and events get note + summary,
     rewrite requests only rewrite."""
     for record_type in RecordValidator(ROOT / "schemas").record_types:
+        if not tasks_for_type(record_type):
+            continue  # match_event becomes a revision of its match
         for language in LANGUAGES:
             have = [t for t in ("note", "summary", "rewrite") if renderer.has_template(record_type, t, language)]
             assert tuple(have) == tasks_for_type(record_type), (record_type, language)
