@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsgen.errors import ConfigError
@@ -62,10 +62,23 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     backend: Literal["auto", "onnx", "torch"] = "auto"
     device: Literal["cpu", "cuda"] = "cpu"
+    onnx_dir: Path | None = Field(None, description="ONNX export (manifest.json, model.onnx, tokenizer); "
+                                  "None = <model dir>/onnx when that exists")
     language: Literal["ru", "en"] = "ru"
     sampling: SamplingSettings = SamplingSettings()
     max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
     batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
+    fact_check: bool = Field(True, description="publish only model texts whose facts match the record")
+    candidates: int = Field(3, ge=1, le=16, description="texts generated per note at most before the template "
+                            "fallback (best-of-N under the fact check)")
+    # Editor desk (`newsgen desk`)
+    approved_topic: str = Field("newsgen.approved", description="notes an editor approved on the desk")
+    desk_host: str = Field("127.0.0.1", description="address the desk web app listens on")
+    desk_port: int = Field(8088, ge=1, le=65535, description="port of the desk web app")
+    desk_token: SecretStr | None = Field(None, description="bearer token for desk actions (approve, edit, "
+                                         "regenerate, rewrite); None = every action is refused")
+    desk_read_token_required: bool = Field(False, description="the page's data and live stream need the token too")
+    desk_backlog: int = Field(500, ge=1, le=100_000, description="latest notes the desk loads from the topic on start")
     # Files
     templates_dir: Path = ROOT / "templates"
     schemas_dir: Path = ROOT / "schemas"

@@ -61,6 +61,14 @@ class TaskMessage(_Message):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class Candidate(_Message):
+    """A generated text that was not published, with why."""
+
+    seed: int
+    text: str
+    reasons: list[str]
+
+
 class Provenance(_Message):
     """How a note was made: enough to reproduce and audit it."""
 
@@ -77,7 +85,10 @@ class Provenance(_Message):
     worker: str
     source: Source | None = None
     fallback: bool = Field(False, description="text from the template-only path, not the model")
-    fallback_reason: str | None = Field(None, description="why: status_gate, model_error, fact_check")
+    fallback_reason: str | None = Field(None, description="why: status_gate or fact_check")
+    candidate: int | None = Field(None, description="which generated candidate was published (0 = first)")
+    factcheck: dict[str, Any] | None = Field(None, description="the fact-check verdict of the published text")
+    rejected: list[Candidate] = Field(default_factory=list, description="candidates that failed the fact check")
 
 
 class NoteMessage(_Message):

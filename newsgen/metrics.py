@@ -28,6 +28,8 @@ GENERATED_TOKENS = Counter("newsgen_generated_tokens_total", "New tokens generat
 TOKENS_PER_SECOND = Gauge("newsgen_tokens_per_second", "Tokens/s of the last generate() call", ["backend"],
                           multiprocess_mode="max")
 BATCH_SIZE = Histogram("newsgen_batch_size", "Requests per generate() call", buckets=(1, 2, 4, 8, 16, 32, 64))
+FACTCHECK = Counter("newsgen_factcheck_total", "Fact-check outcomes: pass, fail (candidate rejected), "
+                    "fallback (template note published), unchecked (checking off)", ["result"])
 BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times the ONNX backend fell back to PyTorch",
                             ["reason"])
 

@@ -1,42 +1,48 @@
-"""Write notes: task messages in, note messages with provenance out (the worker's core, no Celery)."""
+"""Write notes: task messages in, note messages with provenance out (the worker's core, no Celery).
+
+Policy per task:
+  status gate (postponed / abandoned / cancelled / scheduled match) -> template-only status note
+  else up to ``settings.candidates`` rounds: generate one candidate per pending task (one batch), fact-check
+  it against the record, publish the first that passes; none passes -> template-only note, flagged
+  ``fallback_reason = "fact_check"`` with the rejected candidates and their reasons in provenance.
+"""
 from __future__ import annotations
 
 import hashlib
 import socket
 from typing import Sequence
 
+from newsgen import metrics
 from newsgen.config import Settings
+from newsgen.facts import check
 from newsgen.fallback import needs_model, render_fallback
 from newsgen.generation import GenerationRequest, GenerationResult, Generator, SamplingParams
 from newsgen.generation.postprocess import finish_text
-from newsgen.messages import NoteMessage, Provenance, TaskMessage
+from newsgen.messages import Candidate, NoteMessage, Provenance, TaskMessage
 
 
-def sampling_seed(base: int, key: str) -> int:
-    """Per-note RNG seed: the configured base mixed with the idempotency key (stable across runs)."""
-    return (base + int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")) % 2**32
+def sampling_seed(base: int, key: str, candidate: int = 0) -> int:
+    """Per-note RNG seed: the configured base mixed with the idempotency key and the candidate number."""
+    material = key if candidate == 0 else f"{key}#{candidate}"
+    return (base + int.from_bytes(hashlib.sha256(material.encode()).digest()[:4], "big")) % 2**32
 
 
-def sampling_for(settings: Settings, key: str) -> SamplingParams:
-    """Sampling parameters of one note: the configured defaults with the note's own seed."""
+def sampling_for(settings: Settings, key: str, candidate: int = 0) -> SamplingParams:
+    """Sampling parameters of one candidate: the configured defaults with its own seed."""
     s = settings.sampling
     return SamplingParams(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_k=s.top_k,
                           top_p=s.top_p, repetition_penalty=s.repetition_penalty,
-                          no_repeat_ngram_size=s.no_repeat_ngram_size, seed=sampling_seed(s.seed, key))
+                          no_repeat_ngram_size=s.no_repeat_ngram_size, seed=sampling_seed(s.seed, key, candidate))
 
 
-def request_for(settings: Settings, task: TaskMessage) -> GenerationRequest:
-    """The generation request a task stands for."""
+def request_for(settings: Settings, task: TaskMessage, candidate: int = 0) -> GenerationRequest:
+    """The generation request of one candidate of a task."""
     return GenerationRequest(prompt=task.seed.prompt, prefix=task.seed.prefix,
-                             sampling=sampling_for(settings, task.key))
+                             sampling=sampling_for(settings, task.key, candidate))
 
 
 class NoteWriter:
-    """Generates the notes of a batch of tasks in one ``generate`` call.
-
-    Records the status gate stops (postponed, abandoned, cancelled, scheduled matches) get their
-    template-only status note instead, without touching the model.
-    """
+    """Generates, checks and falls back; one ``generate`` call per round for the whole batch of tasks."""
 
     def __init__(self, generator: Generator, settings: Settings, worker: str | None = None):
         self.generator = generator
@@ -44,11 +50,32 @@ class NoteWriter:
         self.worker = worker or socket.gethostname()
 
     def write(self, tasks: Sequence[TaskMessage]) -> list[NoteMessage]:
-        modelled = [t for t in tasks if needs_model(t.record)]
-        results = dict(zip((t.key for t in modelled),
-                           self.generator.generate([request_for(self.settings, t) for t in modelled])))
-        return [self._note(t, results[t.key]) if t.key in results else self._fallback(t, "status_gate")
-                for t in tasks]
+        notes: dict[str, NoteMessage] = {t.key: self._fallback(t, "status_gate") for t in tasks
+                                         if not needs_model(t.record)}
+        pending = [t for t in tasks if t.key not in notes]
+        rejected: dict[str, list[Candidate]] = {t.key: [] for t in pending}
+        for candidate in range(self.settings.candidates):
+            if not pending:
+                break
+            results = self.generator.generate([request_for(self.settings, t, candidate) for t in pending])
+            still = []
+            for task, res in zip(pending, results):
+                text = finish_text(task.seed.lead, res.text)
+                verdict = check(task.record, text, task.task, task.language) if self.settings.fact_check else None
+                if verdict is None or verdict.passed:
+                    metrics.FACTCHECK.labels("pass" if verdict else "unchecked").inc()
+                    notes[task.key] = self._note(task, text, res, candidate, verdict, rejected[task.key])
+                else:
+                    metrics.FACTCHECK.labels("fail").inc()
+                    rejected[task.key].append(Candidate(seed=sampling_seed(self.settings.sampling.seed, task.key,
+                                                                           candidate),
+                                                        text=text, reasons=verdict.reasons()))
+                    still.append(task)
+            pending = still
+        for task in pending:
+            metrics.FACTCHECK.labels("fallback").inc()
+            notes[task.key] = self._fallback(task, "fact_check", rejected[task.key])
+        return [notes[t.key] for t in tasks]
 
     def _provenance(self, task: TaskMessage, **fields) -> Provenance:
         return Provenance(seed_sha256=hashlib.sha256(task.seed.prompt.encode()).hexdigest(), worker=self.worker,
@@ -59,21 +86,25 @@ class NoteWriter:
                            revision=task.revision, language=language, text=text, record=task.record,
                            provenance=provenance)
 
-    def _note(self, task: TaskMessage, res: GenerationResult) -> NoteMessage:
-        sampling = request_for(self.settings, task).sampling
+    def _note(self, task: TaskMessage, text: str, res: GenerationResult, candidate: int, verdict,
+              rejected: list[Candidate]) -> NoteMessage:
+        sampling = request_for(self.settings, task, candidate).sampling
         provenance = self._provenance(
             task, model=self.generator.model_id, backend=res.backend, template=task.seed.template,
             template_version=task.seed.template_version,
             sampling={k: v for k, v in vars(sampling).items() if k != "stop"},
             prompt_tokens=res.prompt_tokens, new_tokens=res.new_tokens, finish_reason=res.finish_reason,
-            timings_ms=res.timings_ms)
-        return self._message(task, finish_text(task.seed.lead, res.text), task.language, provenance)
+            timings_ms=res.timings_ms, candidate=candidate,
+            factcheck=verdict.model_dump(mode="json") if verdict else None, rejected=rejected)
+        return self._message(task, text, task.language, provenance)
 
-    def _fallback(self, task: TaskMessage, reason: str) -> NoteMessage:
-        """The deterministic template-only note of a task."""
+    def _fallback(self, task: TaskMessage, reason: str, rejected: list[Candidate] = ()) -> NoteMessage:
+        """The deterministic template-only note of a task (checked too, for the record)."""
         note = render_fallback(task.record, task.task, task.language, templates_dir=self.settings.templates_dir)
+        verdict = check(task.record, note.text, task.task, note.language) if self.settings.fact_check else None
         provenance = self._provenance(
             task, model="template", backend="template", template=note.template,
             template_version=note.template_version, sampling={}, prompt_tokens=0, new_tokens=0,
-            finish_reason="template", timings_ms={}, fallback=True, fallback_reason=reason)
+            finish_reason="template", timings_ms={}, fallback=True, fallback_reason=reason,
+            factcheck=verdict.model_dump(mode="json") if verdict else None, rejected=list(rejected))
         return self._message(task, note.text, note.language, provenance)

@@ -23,14 +23,16 @@ def read_lines(path: Path) -> Iterator[bytes]:
 
 
 def key_and_headers(raw: bytes, validator: RecordValidator) -> tuple[bytes | None, list[tuple[str, bytes]]]:
-    """Kafka key (the record id) and ``schema=<type>/<version>`` header, when the record says them."""
+    """Kafka key and ``schema=<type>/<version>`` header, when the record says them. The key is the record id,
+    or for a match event its ``match_id``: events share their match's partition and stay in order with it."""
     try:
         obj = json.loads(raw)
     except ValueError:
         return None, []
     if not isinstance(obj, dict):
         return None, []
-    key = str(obj["id"]).encode() if "id" in obj else None
+    key_field = "match_id" if "match_id" in obj else "id"
+    key = str(obj[key_field]).encode() if key_field in obj else None
     record_type = obj.get("type")
     headers = []
     if isinstance(record_type, str) and record_type in validator.record_types:

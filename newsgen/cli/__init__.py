@@ -9,7 +9,7 @@ import json
 
 import typer
 
-from newsgen.cli import model, pipeline, records
+from newsgen.cli import facts, model, pipeline, records
 from newsgen.cli.common import settings_or_exit
 
 app = typer.Typer(help="newsgen: structured match and event records -> news notes (ruGPT-3, ONNX Runtime / "
@@ -18,6 +18,7 @@ app = typer.Typer(help="newsgen: structured match and event records -> news note
 app.add_typer(model.app, name="model")
 pipeline.register(app)
 records.register(app)
+facts.register(app)
 
 
 @app.command("config")

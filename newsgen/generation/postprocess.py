@@ -5,6 +5,8 @@ import re
 
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 _SPACES = re.compile(r"[ \t]+")
+# C0/C1 control characters (a model can emit them byte by byte); line breaks are handled separately
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def finish_text(lead: str, generated: str, mode: str = "paragraph") -> str:
@@ -13,7 +15,8 @@ def finish_text(lead: str, generated: str, mode: str = "paragraph") -> str:
     ``mode="sentence"`` keeps the first sentence; ``"paragraph"`` keeps the first paragraph without its
     unfinished last sentence (when at least one sentence is complete).
     """
-    text = _SPACES.sub(" ", (lead + generated).split("\n\n", 1)[0].replace("\n", " ")).strip()
+    text = _CONTROLS.sub("", (lead + generated).split("\n\n", 1)[0])
+    text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     if not ends:
         return text

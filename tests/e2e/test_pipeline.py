@@ -6,6 +6,7 @@ import pytest
 
 from newsgen.cli.stack import LocalStack
 from newsgen.config import load_settings
+from newsgen.fallback import fallback_note
 from newsgen.generation.postprocess import finish_text
 from newsgen.generation.torch_backend import load_torch_generator
 from newsgen.messages import DeadLetter, NoteMessage
@@ -47,14 +48,24 @@ def test_every_record_gets_its_real_model_note_and_bad_ones_a_dead_letter(pipeli
         task = tasks[note.key]
         p = note.provenance
         assert (note.record_id, note.revision, note.task) == (task.record_id, task.revision, task.task)
-        assert p.model == str(tiny_model_dir) and p.backend == "torch"
-        assert p.template == task.seed.template and p.template_version == task.seed.template_version
+        assert note.record == task.record and p.source.topic == s.records_topic
         assert p.seed_sha256 == hashlib.sha256(task.seed.prompt.encode()).hexdigest()
-        assert p.source.topic == s.records_topic and p.new_tokens > 0 and p.timings_ms["total_ms"] > 0
-        # the published text is what the generator writes for the same seed and sampling seed
-        assert p.sampling["seed"] == request_for(s, task).sampling.seed
-        [expected] = generator.generate([request_for(s, task)])
-        assert note.text == finish_text(task.seed.lead, expected.text)
+        assert p.factcheck["passed"], "nothing unchecked is published"
+        # every candidate the model wrote is the generator's text for the same seed and sampling seed
+        written = [(c.seed, c.text) for c in p.rejected]
+        if not p.fallback:
+            assert p.model == str(tiny_model_dir) and p.backend == "torch"
+            assert p.template == task.seed.template and p.template_version == task.seed.template_version
+            written.append((p.sampling["seed"], note.text))
+        else:
+            # the random-weights tiny model writes no true facts: all candidates fail, the template note is used
+            assert p.fallback_reason == "fact_check" and len(p.rejected) == s.candidates
+            assert note.text == fallback_note(task.record, task.task, task.language)
+        for i, (seed, text) in enumerate(written):
+            req = request_for(s, task, i)
+            assert req.sampling.seed == seed
+            [expected] = generator.generate([req])
+            assert text == finish_text(task.seed.lead, expected.text)
 
     [letter] = letters
     assert letter.original() == BAD and letter.reason == "schema" and letter.stage == "validate"

@@ -19,8 +19,8 @@ def tasks():
     return [t for raw in lines for t in router.route(raw).tasks if t.task == "note"]
 
 
-def test_notes_carry_provenance_and_match_direct_generation(tasks, tiny_model_dir):
-    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 24})
+def test_unchecked_notes_carry_provenance_and_match_direct_generation(tasks, tiny_model_dir):
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 24}, fact_check=False)
     generator = load_torch_generator(str(tiny_model_dir))
     notes = NoteWriter(generator, settings, worker="w1").write(tasks)
     assert [n.key for n in notes] == [t.key for t in tasks]
@@ -31,9 +31,23 @@ def test_notes_carry_provenance_and_match_direct_generation(tasks, tiny_model_di
         assert p.sampling["seed"] == sampling_seed(settings.sampling.seed, task.key)
         assert p.template == "football_match/note.ru.j2" and p.template_version == task.seed.template_version
         assert p.new_tokens > 0 and p.prompt_tokens > 0 and p.timings_ms["total_ms"] > 0
+        assert p.candidate == 0 and p.factcheck is None and note.record == task.record
         # the same request alone (batch of one) gives the same text: batch mates do not matter
         [alone] = generator.generate([request_for(settings, task)])
         assert note.text == finish_text(task.seed.lead, alone.text)
+
+
+def test_failed_candidates_fall_back_to_the_checked_template_note(tasks, tiny_model_dir):
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 16}, candidates=2)
+    generator = load_torch_generator(str(tiny_model_dir))
+    notes = NoteWriter(generator, settings).write(tasks[:2])
+    for task, note in zip(tasks, notes):
+        p = note.provenance
+        # random weights write no true score: both candidates are rejected with reasons
+        assert p.fallback and p.fallback_reason == "fact_check" and p.backend == "template"
+        assert [c.seed for c in p.rejected] == [sampling_seed(0, task.key, i) for i in range(2)]
+        assert all(c.reasons for c in p.rejected)
+        assert p.factcheck["passed"] and note.text == fallback_note(task.record, "note", "ru")
 
 
 def test_sampling_seed_is_stable_and_key_specific():
@@ -68,4 +82,9 @@ def test_status_gate_gives_postponed_matches_the_template_note_not_the_model(tin
         assert note.text == fallback_note(task.record, "note", "ru")
         word = {"postponed": "перенесён", "abandoned": "прерван", "cancelled": "отменён"}[task.record["status"]]
         assert word in note.text and "со счётом" not in note.text
-    assert not notes[-1].provenance.fallback and notes[-1].provenance.backend == "torch"
+    # the finished match went to the model (its random-weights candidates then failed the fact check)
+    assert notes[-1].provenance.fallback_reason == "fact_check" and notes[-1].provenance.rejected
+
+
+def test_finish_text_drops_control_characters():
+    assert finish_text("", " Гол\x19 забит\x00.\x1b Конец") == "Гол забит."
