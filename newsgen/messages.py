@@ -85,7 +85,7 @@ class Provenance(_Message):
     worker: str
     source: Source | None = None
     fallback: bool = Field(False, description="text from the template-only path, not the model")
-    fallback_reason: str | None = Field(None, description="why: status_gate or fact_check")
+    fallback_reason: str | None = Field(None, description="why: status_gate, fact_check or generation_error")
     candidate: int | None = Field(None, description="which generated candidate was published (0 = first)")
     factcheck: dict[str, Any] | None = Field(None, description="the fact-check verdict of the published text")
     rejected: list[Candidate] = Field(default_factory=list, description="candidates that failed the fact check")
@@ -104,6 +104,7 @@ class NoteMessage(_Message):
     text: str
     record: dict[str, Any] = Field(description="the record the note was written from (for checks and editors)")
     provenance: Provenance
+    edited_by: str | None = Field(None, description="the editor who wrote this revision on the desk, if any")
     created_at: str = Field(default_factory=utcnow)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from newsgen import metrics
 from newsgen.config import Settings
+from newsgen.errors import GenerationError
 from newsgen.facts import check
 from newsgen.fallback import needs_model, render_fallback
 from newsgen.generation import GenerationRequest, GenerationResult, Generator, SamplingParams
@@ -57,7 +58,16 @@ class NoteWriter:
         for candidate in range(self.settings.candidates):
             if not pending:
                 break
-            results = self.generator.generate([request_for(self.settings, t, candidate) for t in pending])
+            try:
+                results = self.generator.generate([request_for(self.settings, t, candidate) for t in pending])
+            except GenerationError as exc:
+                if exc.retriable:
+                    raise                     # the task is retried: the same request may succeed later
+                for task in pending:          # e.g. a seed longer than the model's context
+                    metrics.FACTCHECK.labels("fallback").inc()
+                    notes[task.key] = self._fallback(task, "generation_error", rejected[task.key])
+                pending = []
+                break
             still = []
             for task, res in zip(pending, results):
                 text = finish_text(task.seed.lead, res.text)

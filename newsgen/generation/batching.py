@@ -68,9 +68,15 @@ class BatchingGenerator:
             started = time.perf_counter()
             try:
                 results = self.inner.generate([req for req, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - hand every failure to the waiting callers
-                for _, fut in batch:
-                    fut.set_exception(exc)
+            except Exception as exc:  # noqa: BLE001 - handed to the callers
+                if len(batch) == 1:
+                    batch[0][1].set_exception(exc)
+                else:  # find the request that failed: its batch mates must not pay for it
+                    for req, fut in batch:
+                        try:
+                            fut.set_result(self.inner.generate([req])[0])
+                        except Exception as one:  # noqa: BLE001
+                            fut.set_exception(one)
                 continue
             observe_generation(self.backend, len(batch), sum(r.new_tokens for r in results),
                                time.perf_counter() - started)

@@ -1,0 +1,12 @@
+"""The editor desk: a web page where editors watch, check, approve, edit and regenerate notes live.
+
+    store    what the desk knows: the latest notes of the notes topic, approvals, pending requests (no I/O)
+    actions  the messages an editor's action publishes: approval, human-edited note, regenerate, rewrite
+    bus      the Kafka adapter: follows the notes and approved topics into the store, publishes actions
+    app      the FastAPI app: the static page, a JSON API, a server-sent event stream, bearer-token checks
+
+``newsgen desk`` (``newsgen/cli/desk.py``) builds them and serves the app with uvicorn.
+"""
+from newsgen.desk.store import NoteStore
+
+__all__ = ["NoteStore"]

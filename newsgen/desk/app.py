@@ -1,0 +1,277 @@
+"""The desk's web app: the static page, a JSON API and a server-sent event stream.
+
+    GET  /                          the page (static HTML + vanilla JS, no build step)
+    GET  /api/config                what the page needs to know (open; no secrets)
+    GET  /api/notes                 kept notes, newest first; filters: sport, status, tournament, flagged, state
+    GET  /api/notes/{key}           one note message as it was on the notes topic
+    GET  /api/events                server-sent events: ``snapshot`` then ``note``, ``approval``, ``pending``
+    POST /api/notes/{key}/approve     -> approved topic
+    POST /api/notes/{key}/edit        {"text"} -> notes topic, a new human-edited revision
+                                      (both keyed like the workers' notes: ``<record id>:<task>``, with an
+                                      ``idempotency-key`` header, so a compacted topic keeps the latest)
+    POST /api/notes/{key}/regenerate  -> records topic, the record again with a new revision
+    POST /api/notes/{key}/rewrite     {"style", "target_length"?, "length_unit"?} -> records topic
+    GET  /healthz                   200 once the backlog is loaded, 503 before
+
+Actions need ``Authorization: Bearer <desk_token>``; with no token configured every action is refused
+(403). Reads need the token too when ``desk_read_token_required``. Every response carries a strict
+Content-Security-Policy (scripts and styles from this origin only, no inline code); the page sets record
+content with ``textContent``, never as HTML.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from newsgen.config import Settings
+from newsgen.desk import actions
+from newsgen.desk.store import NoteStore
+from newsgen.errors import RecordError
+from newsgen.messages import NOTE_SCHEMA, dump
+from newsgen.records import RecordValidator
+
+log = logging.getLogger("newsgen.desk")
+STATIC = Path(__file__).resolve().parent / "static"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+KEEPALIVE_S = 15.0
+STREAM_QUEUE = 2000  # events a slow page may lag behind before its stream is reset
+
+
+class _SecurityHeaders:
+    """Pure ASGI middleware (safe with streaming responses) adding :data:`SECURITY_HEADERS`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ActionBody(BaseModel):
+    editor: str | None = Field(None, max_length=60, description="who acts; shown in provenance and approvals")
+
+
+class EditBody(ActionBody):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class RewriteBody(ActionBody):
+    style: Literal["news", "brief", "formal", "plain", "social"]
+    target_length: int | None = Field(None, ge=1, le=3000)
+    length_unit: Literal["chars", "words", "sentences"] = "chars"
+
+
+def _editor(body: ActionBody | None) -> str:
+    name = " ".join((body.editor or "").split()) if body else ""
+    return name or "editor"
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def create_app(settings: Settings, bus=None, store: NoteStore | None = None) -> FastAPI:
+    """The desk app over ``bus`` (a :class:`~newsgen.desk.bus.DeskBus`; Kafka when None)."""
+    store = store if store is not None else NoteStore(settings.desk_backlog)
+    validator = RecordValidator(settings.schemas_dir)
+    token = settings.desk_token.get_secret_value() if settings.desk_token else ""
+    state: dict[str, Any] = {"bus": bus}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if state["bus"] is None:
+            from newsgen.desk.bus import KafkaDeskBus
+
+            state["bus"] = KafkaDeskBus(settings)
+            state["bus"].ensure_topics()
+        state["bus"].start(store)
+        try:
+            yield
+        finally:
+            state["bus"].close()
+
+    app = FastAPI(title="newsgen desk", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(_SecurityHeaders)
+    app.state.store = store
+
+    def token_ok(request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return (bool(token) and scheme.lower() == "bearer"
+                and hmac.compare_digest(given.strip().encode(), token.encode()))
+
+    def refuse(request: Request, what: str) -> None:
+        if not token:
+            raise HTTPException(403, f"{what} are disabled on this desk: no desk token is configured "
+                                     "(set NEWSGEN_DESK_TOKEN)")
+        if not token_ok(request):
+            raise HTTPException(401, f"{what} need a valid bearer token (Authorization: Bearer <desk token>)",
+                                headers={"WWW-Authenticate": 'Bearer realm="newsgen desk"'})
+
+    def require_action(request: Request) -> None:
+        refuse(request, "actions")
+
+    def require_read(request: Request) -> None:
+        if settings.desk_read_token_required:
+            refuse(request, "reads")
+
+    def note_or_404(key: str) -> dict[str, Any]:
+        note = store.get(key)
+        if note is None:
+            raise HTTPException(404, f"no note {key!r} on this desk")
+        return note
+
+    async def publish(topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str:
+        try:
+            return await run_in_threadpool(state["bus"].publish, topic, key, value, headers)
+        except Exception as exc:  # noqa: BLE001 - Kafka away: tell the editor, nothing was published
+            log.exception("publishing to %s failed", topic)
+            raise HTTPException(502, f"could not publish to {topic}: {exc}") from exc
+
+    async def publish_record(record: dict[str, Any]) -> str:
+        raw = json.dumps(record, ensure_ascii=False).encode()
+        try:
+            parsed = validator.load(raw)
+        except RecordError as exc:
+            raise HTTPException(422, f"the record would be rejected: {exc}") from exc
+        headers = [("schema", f"{parsed.type}/{parsed.schema_version}".encode())]
+        return await publish(settings.records_topic, parsed.id, raw, headers)
+
+    # --- the page --------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"ready": store.ready, "notes": len(store)}, status_code=200 if store.ready else 503)
+
+    @app.get("/api/config")
+    def config() -> dict[str, Any]:
+        return {"actions_enabled": bool(token), "read_token_required": settings.desk_read_token_required,
+                "styles": list(actions.STYLES), "length_units": list(actions.LENGTH_UNITS),
+                "topics": {"notes": settings.notes_topic, "approved": settings.approved_topic,
+                           "records": settings.records_topic}}
+
+    # --- reads -----------------------------------------------------------------------------------
+    @app.get("/api/notes", dependencies=[Depends(require_read)])
+    def notes(sport: str | None = None, status: str | None = None, tournament: str | None = None,
+              flagged: Literal["yes", "no", ""] | None = None,
+              state_: Literal["approved", "pending", ""] | None = Query(None, alias="state")) -> dict[str, Any]:
+        return {"notes": store.views(sport=sport, status=status, tournament=tournament, flagged=flagged,
+                                     state=state_)}
+
+    @app.get("/api/notes/{key}", dependencies=[Depends(require_read)])
+    def note(key: str) -> dict[str, Any]:
+        return note_or_404(key)
+
+    @app.get("/api/events", dependencies=[Depends(require_read)])
+    async def events() -> StreamingResponse:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=STREAM_QUEUE)
+        loop = asyncio.get_running_loop()
+
+        def offer(event: str, data: dict[str, Any]) -> None:
+            try:
+                queue.put_nowait((event, data))
+            except asyncio.QueueFull:
+                pass  # the stream notices below and asks the page to reload
+
+        def listener(event: str, data: dict[str, Any]) -> None:
+            try:
+                loop.call_soon_threadsafe(offer, event, data)
+            except RuntimeError:  # the loop is closed: the server is stopping
+                pass
+
+        snapshot = store.subscribe(listener)
+
+        async def stream():
+            try:
+                yield _sse("snapshot", snapshot)
+                while True:
+                    if queue.full():
+                        yield _sse("reset", {"reason": "the page fell behind"})
+                        return
+                    try:
+                        event, data = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                    except (asyncio.TimeoutError, TimeoutError):
+                        yield ": keepalive\n\n"
+                        continue
+                    yield _sse(event, data)
+            finally:
+                store.unsubscribe(listener)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    # --- actions ---------------------------------------------------------------------------------
+    @app.post("/api/notes/{key}/approve", dependencies=[Depends(require_action)])
+    async def approve(key: str, body: ActionBody | None = None) -> dict[str, Any]:
+        note = note_or_404(key)
+        message = actions.approval(note, _editor(body))
+        where = await publish(settings.approved_topic, store.group_of(note), dump(message),
+                              [("schema", actions.APPROVAL_SCHEMA.encode()), ("idempotency-key", key.encode())])
+        log.info("note %s approved by %s (%s)", key, message.approved_by, where)
+        return {"approved": key, "published": where}
+
+    @app.post("/api/notes/{key}/edit", dependencies=[Depends(require_action)])
+    async def edit(key: str, body: EditBody) -> dict[str, Any]:
+        note = note_or_404(key)
+        revision = store.reserve_revision(note["record_id"])
+        verdict = await run_in_threadpool(actions.check_text, note, body.text)
+        message = actions.edited_note(note, body.text, revision, _editor(body), verdict)
+        where = await publish(settings.notes_topic, store.group_of(note), dump(message),
+                              [("schema", NOTE_SCHEMA.encode()), ("idempotency-key", message.key.encode())])
+        store.mark_pending([store.group_of(note)], revision, "edit")
+        log.info("note %s edited by %s as %s (%s)", key, _editor(body), message.key, where)
+        return {"key": message.key, "revision": revision, "published": where}
+
+    @app.post("/api/notes/{key}/regenerate", dependencies=[Depends(require_action)])
+    async def regenerate(key: str, body: ActionBody | None = None) -> dict[str, Any]:
+        note = note_or_404(key)
+        record_id = note["record_id"]
+        revision = store.reserve_revision(record_id)
+        where = await publish_record(actions.regenerate_record(note, revision))
+        tasks = store.tasks_of(record_id) or [note["task"]]
+        store.mark_pending([f"{record_id}:{t}" for t in tasks], revision, "regenerate")
+        log.info("record %s regenerated as revision %d by %s (%s)", record_id, revision, _editor(body), where)
+        return {"record_id": record_id, "revision": revision, "keys": [f"{record_id}:{t}:{revision}" for t in tasks],
+                "published": where}
+
+    @app.post("/api/notes/{key}/rewrite", dependencies=[Depends(require_action)])
+    async def rewrite(key: str, body: RewriteBody) -> dict[str, Any]:
+        note = note_or_404(key)
+        request_id = actions.rewrite_id(key, body.style)
+        revision = store.reserve_revision(request_id)
+        record = actions.rewrite_request(note, body.style, revision, body.target_length, body.length_unit)
+        where = await publish_record(record)
+        store.mark_pending([f"{request_id}:rewrite"], revision, "rewrite")
+        log.info("rewrite of %s in style %s requested by %s as %s (%s)", key, body.style, _editor(body),
+                 request_id, where)
+        return {"request_id": request_id, "revision": revision, "key": f"{request_id}:rewrite:{revision}",
+                "published": where}
+
+    return app

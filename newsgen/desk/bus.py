@@ -1,0 +1,126 @@
+"""The desk's Kafka adapter: follows the notes and approved topics into a :class:`NoteStore`, publishes actions.
+
+The follower reads every partition by direct assignment (no consumer group, no commits): it starts at the
+last ``desk_backlog`` messages of each partition, marks the store ready once it has caught up with the
+offsets the topics had at start, and then reads live.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Protocol
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from newsgen.config import Settings
+from newsgen.desk.store import NoteStore
+
+log = logging.getLogger("newsgen.desk")
+PARTITIONS = 3
+
+
+class DeskBus(Protocol):
+    """What the app needs from the message bus (a test double can implement it)."""
+
+    def publish(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str: ...
+
+    def start(self, store: NoteStore) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class KafkaDeskBus:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+                                      enable_idempotence=True, max_request_size=12 * 1024 * 1024)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def ensure_topics(self) -> None:
+        """Create the topics the desk reads or writes if they are missing (records, notes, approved)."""
+        s = self.settings
+        admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+        try:
+            existing = set(admin.list_topics())
+            wanted = dict.fromkeys([s.records_topic, s.notes_topic, s.dead_letter_topic, s.approved_topic])
+            new = [NewTopic(t, PARTITIONS, 1) for t in wanted if t not in existing]
+            if new:
+                try:
+                    admin.create_topics(new)
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            admin.close()
+
+    def publish(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str:
+        """Send one message and wait for the broker's ack; returns ``topic/partition/offset``."""
+        meta = self.producer.send(topic, key=key.encode(), value=value, headers=headers).get(timeout=30)
+        return f"{meta.topic}/{meta.partition}/{meta.offset}"
+
+    def start(self, store: NoteStore) -> None:
+        self._thread = threading.Thread(target=self._follow, args=(store,), name="newsgen-desk-follow", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.producer.close(timeout=10)
+
+    # --- the follower thread ---------------------------------------------------------------------
+    def _follow(self, store: NoteStore) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow_once(store)
+            except Exception:  # noqa: BLE001 - Kafka away or a bug: log, wait, start over from the backlog
+                log.exception("following the notes topic failed; retrying in 2 s")
+                self._stop.wait(2)
+
+    def _follow_once(self, store: NoteStore) -> None:
+        s = self.settings
+        consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=None, enable_auto_commit=False)
+        try:
+            parts = self._assign(consumer, {s.notes_topic: s.desk_backlog, s.approved_topic: 4 * s.desk_backlog})
+            if parts is None:
+                return
+            targets = consumer.end_offsets(parts)
+            while not self._stop.is_set():
+                for tp, records in consumer.poll(timeout_ms=500).items():
+                    for m in records:
+                        try:
+                            value = json.loads(m.value)
+                        except (TypeError, ValueError):
+                            log.warning("skipping a non-JSON message at %s/%d/%d", m.topic, m.partition, m.offset)
+                            continue
+                        if tp.topic == s.notes_topic:
+                            store.add_note(value, f"{m.partition}:{m.offset}", m.timestamp)
+                        else:
+                            store.add_approval(value)
+                if targets is not None and all(consumer.position(tp) >= end for tp, end in targets.items()):
+                    targets = None
+                    store.set_ready()
+                    log.info("desk caught up: %d notes", len(store))
+        finally:
+            consumer.close(autocommit=False)
+
+    def _assign(self, consumer: KafkaConsumer, backlog: dict[str, int]) -> list[TopicPartition] | None:
+        """Assign every partition of the topics, each at its last ``backlog[topic]`` messages."""
+        parts: list[TopicPartition] = []
+        for topic in backlog:
+            found = None
+            while not found:
+                found = consumer.partitions_for_topic(topic)
+                if not found:
+                    if self._stop.wait(0.5):
+                        return None
+            parts += [TopicPartition(topic, p) for p in sorted(found)]
+        consumer.assign(parts)
+        begin, end = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
+        for tp in parts:
+            consumer.seek(tp, max(begin[tp], end[tp] - backlog[tp.topic]))
+        return parts
+
