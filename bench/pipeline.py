@@ -5,7 +5,8 @@ Run by hand (never in the test suite), with the services up or not (they are sta
     .venv/bin/python bench/pipeline.py                   # 64 records x (note + summary), 48 new tokens
     .venv/bin/python bench/pipeline.py --records 128 --layers 6 --width 384
 
-Both runs use the same model, the same seeds and sampling, and batches of ``--batch``: the bare run calls
+Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check
+(so they do the same generation work), and batches of ``--batch``: the bare run calls
 ``generate()`` on consecutive batches in this process; the pipeline run publishes the records and waits for
 every note on the notes topic (one bridge, one worker of the same batch size). Prints records/s, p50/p95
 latency (record's Kafka timestamp to its note's) and the overhead ratio; writes bench/results/pipeline.json.
@@ -71,7 +72,9 @@ def main() -> None:
     env = {"NEWSGEN_RECORDS_TOPIC": f"bench-{run}.records", "NEWSGEN_NOTES_TOPIC": f"bench-{run}.notes",
            "NEWSGEN_DEAD_LETTER_TOPIC": f"bench-{run}.dead-letter", "NEWSGEN_CONSUMER_GROUP": f"bench-{run}",
            "NEWSGEN_CELERY_QUEUE": f"bench-{run}", "NEWSGEN_MODEL": model, "NEWSGEN_BACKEND": args.backend,
-           "NEWSGEN_MAX_BATCH_SIZE": str(args.batch), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": str(args.max_new_tokens)}
+           "NEWSGEN_MAX_BATCH_SIZE": str(args.batch), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": str(args.max_new_tokens),
+           # one candidate, unchecked: both runs then do the same generation work and the ratio is transport
+           "NEWSGEN_FACT_CHECK": "false", "NEWSGEN_CANDIDATES": "1"}
     os.environ.update(env)
     settings = load_settings()
     lines = records(args.records)
