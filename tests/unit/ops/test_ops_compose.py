@@ -22,14 +22,10 @@ def resolved_env(service: dict) -> dict[str, str]:
 
 
 def operations_sections() -> list[tuple[str, str]]:
-    """ops/OPERATIONS.md, and README.md's Operations section once it is pasted there."""
-    docs = [("ops/OPERATIONS.md", (ROOT / "ops" / "OPERATIONS.md").read_text(encoding="utf-8"))]
-    readme = ROOT / "README.md"
-    if readme.is_file():
-        m = re.search(r"^## Operations\n(.*?)(?=^## |\Z)", readme.read_text(encoding="utf-8"), re.M | re.S)
-        if m:
-            docs.append(("README.md", m.group(1)))
-    return docs
+    """README.md's Operations section."""
+    m = re.search(r"^## Operations\n(.*?)(?=^## |\Z)", (ROOT / "README.md").read_text(encoding="utf-8"), re.M | re.S)
+    assert m, "README.md has no '## Operations' section"
+    return [("README.md", m.group(1))]
 
 
 def subsection(text: str, title: str) -> str:
@@ -127,4 +123,3 @@ def test_operations_section_names_only_real_services_and_settings(doc, text, com
     assert not missing, f"{doc} says compose reads {missing}"
     services = {s for s in re.findall(r"`([a-z][a-z-]*)`", section) if s in SERVICES or s.startswith("worker")}
     assert services == SERVICES, f"{doc} and ops/compose.yaml disagree on the services"
-    assert "SIZING: see bench results" in text or doc == "README.md"
