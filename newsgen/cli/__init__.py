@@ -9,7 +9,7 @@ import json
 
 import typer
 
-from newsgen.cli import facts, model, pipeline, records
+from newsgen.cli import desk, facts, model, pipeline, records, training
 from newsgen.cli.common import settings_or_exit
 
 app = typer.Typer(help="newsgen: structured match and event records -> news notes (ruGPT-3, ONNX Runtime / "
@@ -19,6 +19,8 @@ app.add_typer(model.app, name="model")
 pipeline.register(app)
 records.register(app)
 facts.register(app)
+desk.register(app)
+training.register(app, model.app)
 
 
 @app.command("config")

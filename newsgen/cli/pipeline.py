@@ -117,7 +117,7 @@ def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=Fa
     one broken record), print the notes as they arrive, then stop everything."""
     setup_logging("INFO")
     from newsgen.cli.stack import LocalStack
-    from newsgen.generation import default_model_dir
+    from newsgen.generation import default_model_dir, resolve_model
     from newsgen.generation.tiny import build_tiny_model
     from newsgen.routing import RecordRouter
     from producers.publish import RecordPublisher, read_lines
@@ -126,12 +126,18 @@ def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=Fa
     base = settings_or_exit()
     env: dict[str, str] = {}
     if not base.model:
-        tiny = default_model_dir(base)
-        if not (tiny / "config.json").is_file():
-            with console.status("building the offline tiny model (once)"):
-                build_tiny_model(tiny)
-        console.print(f"model: offline tiny GPT-2 at {tiny} (random weights: expect gibberish; set "
-                      "NEWSGEN_MODEL to a ruGPT-3 directory for real notes)")
+        model_dir = Path(resolve_model(base)) if (base.state_dir / "models" / "demo" / "config.json").is_file() \
+            else default_model_dir(base)
+        if model_dir.name == "demo":
+            console.print(f"model: offline demo model at {model_dir} (small GPT-2 trained on synthetic data; notes "
+                          "failing the fact check are published as marked template fallbacks)")
+        else:
+            if not (model_dir / "config.json").is_file():
+                with console.status("building the offline tiny model (once)"):
+                    build_tiny_model(model_dir)
+            console.print(f"model: offline tiny GPT-2 at {model_dir} (random weights: its candidates fail the fact "
+                          "check, so notes are marked template fallbacks; `newsgen model demo` trains a small "
+                          "model, NEWSGEN_MODEL=<ruGPT-3 dir> gives real notes)")
     run = uuid.uuid4().hex[:6]
     env.update({"NEWSGEN_RECORDS_TOPIC": f"newsgen.demo-{run}.records",
                 "NEWSGEN_NOTES_TOPIC": f"newsgen.demo-{run}.notes",

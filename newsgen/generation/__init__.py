@@ -18,9 +18,13 @@ def default_model_dir(settings: Settings) -> Path:
 
 
 def resolve_model(settings: Settings) -> str:
-    """The configured model (hub id or directory), else the built offline tiny model."""
+    """The configured model (hub id or directory), else the offline demo model (``newsgen model demo``) if
+    built, else the offline tiny model."""
     if settings.model:
         return settings.model
+    demo = settings.state_dir / "models" / "demo"
+    if (demo / "config.json").is_file():
+        return str(demo)
     tiny = default_model_dir(settings)
     if not (tiny / "config.json").is_file():
         raise ModelError(f"no model configured (NEWSGEN_MODEL) and no offline model at {tiny}: "
@@ -29,7 +33,7 @@ def resolve_model(settings: Settings) -> str:
 
 
 def load_generator(settings: Settings) -> Generator:
-    """Build the generator the settings ask for."""
-    from newsgen.generation.torch_backend import load_torch_generator
+    """Build the generator the settings ask for: ``backend`` auto|onnx|torch on ``device`` (see ``selection``)."""
+    from newsgen.generation.selection import select_generator
 
-    return load_torch_generator(resolve_model(settings), device=settings.device)
+    return select_generator(settings, resolve_model(settings))

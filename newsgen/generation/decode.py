@@ -19,7 +19,7 @@ import numpy as np
 
 from newsgen.errors import GenerationError
 from newsgen.generation.base import GenerationRequest, GenerationResult, ModelRunner
-from newsgen.generation.sampling import choose
+from newsgen.generation.sampling import choose_batch
 
 
 class DecodingGenerator:
@@ -95,25 +95,26 @@ class DecodingGenerator:
         t2 = time.perf_counter()
 
         rngs = [np.random.default_rng(r.sampling.seed) for r in requests]
+        params = [r.sampling for r in requests]
         generated: list[list[int]] = [[] for _ in requests]
         finish: list[str | None] = [None] * batch
         stop_window = [max((len(s.encode()) for s in r.sampling.stop), default=0) + 1 for r in requests]
         next_pos = positions[:, -1] + 1
         for step in range(budget):
-            next_ids = np.zeros(batch, dtype=np.int64)
-            for b, req in enumerate(requests):
-                if finish[b] is not None:
-                    continue
-                tok = choose(logits[b], generated[b], req.sampling, rngs[b])
+            active = [b for b in range(batch) if finish[b] is None]
+            picks = choose_batch(logits[active], [generated[b] for b in active], [params[b] for b in active],
+                                 [rngs[b] for b in active])
+            next_ids = np.zeros(batch, dtype=np.int64)  # finished rows run on, their output unused
+            for b, tok in zip(active, picks.tolist()):
                 next_ids[b] = tok
                 if tok == self.eos_token_id:
                     finish[b] = "eos"
                     continue
                 generated[b].append(tok)
-                tail = self.tokenizer.decode(generated[b][-stop_window[b]:])
-                if any(s in tail for s in req.sampling.stop):
+                stop = params[b].stop
+                if stop and any(s in self.tokenizer.decode(generated[b][-stop_window[b]:]) for s in stop):
                     finish[b] = "stop"
-                elif len(generated[b]) >= req.sampling.max_new_tokens:
+                elif len(generated[b]) >= params[b].max_new_tokens:
                     finish[b] = "length"
             if all(f is not None for f in finish) or step == budget - 1:
                 break

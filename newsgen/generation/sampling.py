@@ -51,10 +51,61 @@ def choose(logits: np.ndarray, generated: list[int], params: SamplingParams, rng
         return int(np.argmax(scores))
     probs = _softmax(scores).astype(np.float64)
     # inverse-CDF draw: one uniform number per step keeps the RNG stream simple and reproducible
-    return int(min(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum(), side="right"),
-                   probs.shape[0] - 1))
+    cdf = np.cumsum(probs)
+    return int(min(np.searchsorted(cdf, rng.random() * probs.sum(), side="right"), np.flatnonzero(probs)[-1]))
+
+
+def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[SamplingParams],
+                 rngs: list[np.random.Generator]) -> np.ndarray:
+    """:func:`choose` for every row of ``logits`` (B, V) at once; each row gets the token ``choose`` gives
+    it (up to float rounding) and draws from its own RNG, so rows never depend on each other.
+
+    Top-k and top-p only ever keep the k best tokens, so the sort runs over k candidates, not the vocabulary.
+    """
+    B, V = logits.shape
+    scores = logits.astype(np.float32, copy=True)
+    for b, (gen, p) in enumerate(zip(generated, params)):
+        if p.repetition_penalty != 1.0 and gen:
+            seen = np.unique(np.asarray(gen))
+            vals = scores[b, seen]
+            scores[b, seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+        banned = banned_ngram_tokens(gen, p.no_repeat_ngram_size)
+        if banned:
+            scores[b, banned] = -np.inf
+    out = scores.argmax(axis=1)                                     # greedy rows are done
+    rows = np.array([b for b, p in enumerate(params) if p.temperature > 0], dtype=np.int64)
+    if rows.size == 0:
+        return out
+    ps = [params[b] for b in rows]
+    s = scores if len(rows) == B else scores[rows]                                     # (n,V)
+    top_k = np.array([p.top_k if 0 < p.top_k < V else V for p in ps])
+    k = int(top_k.max())
+    # candidates before temperature: dividing by it keeps the order, and only k columns then need it
+    cand = np.argpartition(s, V - k, axis=1)[:, V - k:] if k < V else np.tile(np.arange(V), (len(rows), 1))
+    cs = np.take_along_axis(s, cand, axis=1) / np.array([p.temperature for p in ps], dtype=np.float32)[:, None]
+    order = np.argsort(-cs, axis=1, kind="stable")                 # (n,k) best first
+    cand, cs = np.take_along_axis(cand, order, axis=1), np.take_along_axis(cs, order, axis=1)
+    kth = cs[np.arange(len(rows)), top_k - 1]
+    cs[cs < kth[:, None]] = -np.inf                                 # per-row top-k (ties kept, as in choose)
+    probs = _softmax_rows(cs)
+    top_p = np.array([p.top_p for p in ps], dtype=np.float32)[:, None]
+    cs[(np.cumsum(probs, axis=1) - probs >= top_p) & (top_p < 1.0)] = -np.inf
+    # inverse-CDF draw over the survivors in token-id order, exactly as choose does over the vocabulary
+    by_id = np.argsort(cand, axis=1)
+    cand, probs = np.take_along_axis(cand, by_id, axis=1), _softmax_rows(np.take_along_axis(cs, by_id, axis=1))
+    probs = probs.astype(np.float64)
+    cdf = np.cumsum(probs, axis=1)
+    u = np.array([rngs[b].random() for b in rows]) * probs.sum(axis=1)
+    pick = np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=1))
+    out[rows] = cand[np.arange(len(rows)), pick]
+    return out
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - np.max(x))
     return e / e.sum()
+
+
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)

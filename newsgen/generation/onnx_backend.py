@@ -1,0 +1,138 @@
+"""ONNX Runtime backend: runs an export of ``newsgen model export`` behind the :class:`ModelRunner` step.
+
+Same forward and KV layout as the PyTorch backend (:class:`~newsgen.generation.torch_backend.CascadeRunner`
+keeps the cache). The cache tensors live on the session's device and are bound to the session by
+pointer (IOBinding) on CPU as on CUDA, so a step moves only ids, mask and last-position logits.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from newsgen.generation.decode import DecodingGenerator
+from newsgen.generation.export import FORMAT, GRAPH, MANIFEST, MODEL_FILE, io_names, sha256_file
+from newsgen.generation.loading import eos_token_id, load_config, load_tokenizer
+from newsgen.generation.torch_backend import BackendUnavailable, CascadeRunner, KVCache
+
+log = logging.getLogger(__name__)
+
+_ELEMENT = {torch.float32: np.float32, torch.float16: np.float16, torch.int64: np.int64}
+
+
+class OnnxRunner(CascadeRunner):
+    """The forward in an ONNX Runtime session (CPU or CUDA execution provider)."""
+
+    backend = "onnx"
+
+    def __init__(self, session: Any, n_layer: int, n_head: int, head_dim: int, vocab_size: int,
+                 device: str = "cpu", precision: str = "fp32"):
+        kv_type = next(i.type for i in session.get_inputs() if i.name == "past.0.key")
+        super().__init__(n_layer, n_head, head_dim, torch.float16 if "float16" in kv_type else torch.float32,
+                         device)
+        self.session = session
+        self.providers = session.get_providers()  # what the session really got, not what was asked for
+        self.precision = precision
+        self.vocab_size = vocab_size
+        self.names_in, self.names_out = io_names(n_layer)
+
+    def _bind(self, binding: Any, name: str, tensor: torch.Tensor, output: bool = False) -> None:
+        device, index, element = self.device.type, self.device.index or 0, _ELEMENT[tensor.dtype]
+        if tensor.numel() == 0 and not output:  # an empty cache has no buffer to point at
+            from onnxruntime import OrtValue
+
+            empty = OrtValue.ortvalue_from_shape_and_type(tuple(tensor.shape), element, device, index)
+            return binding.bind_ortvalue_input(name, empty)
+        bind = binding.bind_output if output else binding.bind_input
+        bind(name, device, index, element, tuple(tensor.shape), tensor.data_ptr())
+
+    def _run(self, input_ids, mask, positions, past: KVCache):
+        B, T = input_ids.shape
+        binding = self.session.io_binding()
+        inputs = [input_ids, mask, positions, *(t.contiguous() for t in past.prefix), *past.rows]
+        for name, tensor in zip(self.names_in, inputs):
+            self._bind(binding, name, tensor)
+        logits = torch.empty(B, self.vocab_size, dtype=self.dtype, device=self.device)
+        new = [self._zeros(self.n_head, B, T, self.head_dim) for _ in range(2 * self.n_layer)]
+        for name, tensor in zip(self.names_out, [logits, *new]):
+            self._bind(binding, name, tensor, output=True)
+        self.session.run_with_iobinding(binding)
+        return logits, new
+
+
+def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
+    """Load ``manifest.json`` of an export; with ``verify``, check every file's SHA-256."""
+    export_dir = Path(export_dir)
+    path = export_dir / MANIFEST
+    if not path.is_file():
+        raise BackendUnavailable(f"no ONNX export at {export_dir} (no {MANIFEST}); run `newsgen model export`",
+                                 why="missing")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise BackendUnavailable(f"unreadable {path}: {exc}", why="manifest") from exc
+    if (manifest.get("format"), manifest.get("graph")) != (FORMAT, GRAPH):
+        raise BackendUnavailable(f"{path} describes {manifest.get('format')}/{manifest.get('graph')}, this "
+                                 f"newsgen runs {FORMAT}/{GRAPH}: export the model again", why="manifest")
+    if verify:
+        for name, digest in manifest.get("files", {}).items():
+            file = export_dir / name
+            if not file.is_file() or sha256_file(file) != digest:
+                raise BackendUnavailable(f"{file} is missing or differs from its manifest hash (corrupted?)",
+                                         why="hash")
+    return manifest
+
+
+def create_session(model_path: Path, device: str = "cpu", threads: int = 0) -> Any:
+    """An ``InferenceSession`` on ``device``; refuses a CUDA request that ORT would quietly run on CPU."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads  # 0 = one per physical core
+    opts.log_severity_level = 3
+    providers: list[Any] = ["CPUExecutionProvider"]
+    if device == "cuda":
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise BackendUnavailable("device 'cuda' requested but this onnxruntime has no "
+                                     "CUDAExecutionProvider (install onnxruntime-gpu)", why="no_cuda")
+        if not torch.cuda.is_available():
+            raise BackendUnavailable("device 'cuda' requested but torch sees no CUDA GPU", why="no_cuda")
+        # ORT kernels on torch's stream: the cache writes torch makes are ordered before ORT's reads
+        stream = str(torch.cuda.current_stream().cuda_stream)
+        providers.insert(0, ("CUDAExecutionProvider", {"device_id": 0, "user_compute_stream": stream}))
+    try:
+        session = ort.InferenceSession(str(model_path), sess_options=opts, providers=providers)
+    except Exception as exc:  # ORT raises its own pybind types (InvalidProtobuf, Fail, NoSuchFile, ...)
+        raise BackendUnavailable(f"ONNX Runtime cannot load {model_path}: {exc}", why="session") from exc
+    if device == "cuda" and session.get_providers()[0] != "CUDAExecutionProvider":
+        raise BackendUnavailable(f"ONNX Runtime gave providers {session.get_providers()} instead of CUDA",
+                                 why="no_cuda")
+    return session
+
+
+def load_onnx_generator(export_dir: Path, device: str = "cpu", threads: int = 0, verify: bool = True,
+                        reuse_prefix: bool = True) -> DecodingGenerator:
+    """Load an export directory into a :class:`DecodingGenerator` backed by :class:`OnnxRunner`."""
+    export_dir = Path(export_dir)
+    manifest = read_manifest(export_dir, verify=verify)
+    precision = manifest["precision"]
+    if device == "cpu" and precision == "fp16":
+        raise BackendUnavailable(f"{export_dir} is an fp16 export (for CUDA); use fp32 or int8 on CPU",
+                                 why="precision")
+    if device == "cuda" and precision == "int8":
+        raise BackendUnavailable(f"{export_dir} is an int8 export (CPU only); use fp16 on CUDA",
+                                 why="precision")
+    config = load_config(str(export_dir))
+    tokenizer = load_tokenizer(str(export_dir))
+    session = create_session(export_dir / MODEL_FILE, device=device, threads=threads)
+    runner = OnnxRunner(session, config.n_layer, config.n_head, config.n_embd // config.n_head,
+                        manifest["vocab_size"], device=device, precision=precision)
+    log.info("ONNX Runtime session for %s (%s) on %s", export_dir, precision, ", ".join(runner.providers))
+    return DecodingGenerator(runner, tokenizer, model_id=manifest["source"],
+                             eos_token_id=eos_token_id(config, tokenizer), max_context=config.n_positions,
+                             reuse_prefix=reuse_prefix)
