@@ -15,12 +15,12 @@ from newsgen.config import Settings
 PARTITIONS = 3
 
 
-def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> None:
-    """Create the records, notes and dead-letter topics if they do not exist yet."""
+def ensure_topics(settings: Settings, *extra: str, partitions: int = PARTITIONS) -> None:
+    """Create the records, notes and dead-letter topics (and ``extra`` ones) if they do not exist yet."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         existing = set(admin.list_topics())
-        wanted = [settings.records_topic, settings.notes_topic, settings.dead_letter_topic]
+        wanted = dict.fromkeys([settings.records_topic, settings.notes_topic, settings.dead_letter_topic, *extra])
         new = [NewTopic(t, partitions, 1) for t in wanted if t not in existing]
         if new:
             try:

@@ -18,7 +18,7 @@ def desk(host: Optional[str] = typer.Option(None, help="listen address [default:
     from kafka.errors import KafkaError
 
     from newsgen.desk.app import create_app
-    from newsgen.desk.bus import KafkaDeskBus
+    from workers.desk_bus import KafkaDeskBus
 
     settings = settings_or_exit()
     host = host or settings.desk_host

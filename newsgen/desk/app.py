@@ -92,8 +92,9 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def create_app(settings: Settings, bus=None, store: NoteStore | None = None) -> FastAPI:
-    """The desk app over ``bus`` (a :class:`~newsgen.desk.bus.DeskBus`; Kafka when None)."""
+def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastAPI:
+    """The desk app over ``bus`` (``start(store)``, ``stop()``, ``publish(topic, key, value, headers)``; the
+    CLI passes the Kafka one, ``workers.desk_bus.KafkaDeskBus``: the core knows nothing of Kafka)."""
     store = store if store is not None else NoteStore(settings.desk_backlog)
     validator = RecordValidator(settings.schemas_dir)
     token = settings.desk_token.get_secret_value() if settings.desk_token else ""
@@ -101,11 +102,6 @@ def create_app(settings: Settings, bus=None, store: NoteStore | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        if state["bus"] is None:
-            from newsgen.desk.bus import KafkaDeskBus
-
-            state["bus"] = KafkaDeskBus(settings)
-            state["bus"].ensure_topics()
         state["bus"].start(store)
         try:
             yield

@@ -1,6 +1,6 @@
 """What the desk knows: the latest notes of the notes topic, approvals and pending requests.
 
-No I/O. The Kafka thread (``newsgen.desk.bus``) writes, the web app reads and subscribes; a lock guards
+No I/O. The Kafka thread (``workers.desk_bus``) writes, the web app reads and subscribes; a lock guards
 the state and listeners are called outside it. Notes are kept per idempotency key (a duplicate delivery
 replaces its twin) and the page groups them per ``<record id>:<task>``, showing the latest revision.
 

@@ -11,15 +11,13 @@ import logging
 import threading
 from typing import Protocol
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from newsgen.config import Settings
 from newsgen.desk.store import NoteStore
+from workers.topics import ensure_topics
 
 log = logging.getLogger("newsgen.desk")
-PARTITIONS = 3
 
 
 class DeskBus(Protocol):
@@ -42,19 +40,7 @@ class KafkaDeskBus:
 
     def ensure_topics(self) -> None:
         """Create the topics the desk reads or writes if they are missing (records, notes, approved)."""
-        s = self.settings
-        admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
-        try:
-            existing = set(admin.list_topics())
-            wanted = dict.fromkeys([s.records_topic, s.notes_topic, s.dead_letter_topic, s.approved_topic])
-            new = [NewTopic(t, PARTITIONS, 1) for t in wanted if t not in existing]
-            if new:
-                try:
-                    admin.create_topics(new)
-                except TopicAlreadyExistsError:
-                    pass
-        finally:
-            admin.close()
+        ensure_topics(self.settings, self.settings.approved_topic)
 
     def publish(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str:
         """Send one message and wait for the broker's ack; returns ``topic/partition/offset``."""
