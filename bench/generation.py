@@ -103,7 +103,9 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 class FlopCounter:
-    """FLOPs of the forward passes a runner really executes, from the shapes it is called with.
+    """FLOPs of the forward passes a runner is asked for, from the (left-padded) shapes it is called with.
+
+    newsgen's chunked prefill skips some of the padding, so for newsgen runners this slightly overstates the work.
 
     Per call with B rows, T new positions and K attended positions: 2*B*T*(block weights) + attention
     4*L*C*B*T*K + lm head 2*B*C*V (last position only; transformers generate keeps only the last logits too).

@@ -30,8 +30,8 @@ TOKENS_PER_SECOND = Gauge("newsgen_tokens_per_second", "Tokens/s of the last gen
 BATCH_SIZE = Histogram("newsgen_batch_size", "Requests per generate() call", buckets=(1, 2, 4, 8, 16, 32, 64))
 FACTCHECK = Counter("newsgen_factcheck_total", "Fact-check outcomes: pass, fail (candidate rejected), "
                     "fallback (template note published), unchecked (checking off)", ["result"])
-BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times the ONNX backend fell back to PyTorch",
-                            ["reason"])
+BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times a backend fell back to another",
+                            ["from", "to", "reason"])
 
 
 def observe_generation(backend: str, batch_size: int, new_tokens: int, seconds: float) -> None:
