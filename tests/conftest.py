@@ -1,8 +1,10 @@
 """Shared fixtures: settings with private topics and queues, the tiny model, service checks."""
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -45,3 +47,21 @@ def services() -> None:
 
     if not services_running():
         pytest.fail("Kafka and Redis are not running: use `bash ops/test.sh` or `bash ops/services.sh start`")
+
+
+def _wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition",
+              details: Callable[[], str] = lambda: "", interval_s: float = 0.2) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what} {details()}".rstrip())
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """``wait_for(predicate, timeout_s, what, details=..., interval_s=...)``: poll until truthy, else fail."""
+    return _wait_for

@@ -1,7 +1,6 @@
 """The bridge on a real Kafka broker and a real Redis-backed Celery app (no worker needed here)."""
 import json
 import threading
-import time
 
 import pytest
 import redis
@@ -16,16 +15,7 @@ from workers.topics import ensure_topics, read_topic
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("services")]
 
 
-def wait_for(predicate, timeout_s=60.0, what="condition", details=lambda: ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} {details()}")
-
-
-def test_bridge_dispatches_valid_records_dead_letters_bad_ones_and_commits(pipeline_settings):
+def test_bridge_dispatches_valid_records_dead_letters_bad_ones_and_commits(pipeline_settings, wait_for):
     s = pipeline_settings
     ensure_topics(s)
     good = list(read_lines(EXAMPLES_DIR / "football.jsonl"))[:4]

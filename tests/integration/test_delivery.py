@@ -64,15 +64,6 @@ def tails(log_dir) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in sorted(log_dir.glob("*.log")))
 
 
-def wait_for(predicate, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def ops(script: str, action: str) -> None:
     subprocess.run(["bash", str(ROOT / "ops" / script), action], check=True)
 
@@ -92,7 +83,7 @@ def pipeline_settings(env, monkeypatch):
     return load_settings()
 
 
-def test_sigkilled_worker_task_is_redelivered_and_published_once(env, pipeline_settings, tmp_path):
+def test_sigkilled_worker_task_is_redelivered_and_published_once(env, pipeline_settings, tmp_path, wait_for):
     s = pipeline_settings
     lines = [match(i) for i in range(6)]
     expected = expected_keys(s, lines)
@@ -115,7 +106,7 @@ def test_sigkilled_worker_task_is_redelivered_and_published_once(env, pipeline_s
     assert max(counts.values()) == 1, f"duplicates: {[k for k, n in counts.items() if n > 1]}"
 
 
-def test_redis_restart_keeps_queued_tasks(env, pipeline_settings, tmp_path):
+def test_redis_restart_keeps_queued_tasks(env, pipeline_settings, tmp_path, wait_for):
     s = pipeline_settings
     lines = [match(i) for i in range(5)]
     expected = expected_keys(s, lines)

@@ -52,16 +52,6 @@ def http_get(port: int, path: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-def wait_for(predicate, timeout_s: float, what: str, interval_s: float = 0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-
-
 @pytest.fixture
 def drain_env(pipeline_env, monkeypatch) -> dict[str, str]:
     """The test's private topics, queue and Redis database, longer notes, and its own health ports.
@@ -78,7 +68,7 @@ def drain_env(pipeline_env, monkeypatch) -> dict[str, str]:
     return env
 
 
-def test_sigterm_drains_the_tasks_in_hand_and_loses_nothing(drain_env, tmp_path):
+def test_sigterm_drains_the_tasks_in_hand_and_loses_nothing(drain_env, tmp_path, wait_for):
     s = load_settings()
     lines = list(read_lines(EXAMPLES_DIR / "football.jsonl"))[:RECORDS]
     router = RecordRouter(s)

@@ -7,24 +7,12 @@ import json
 from newsgen.config import ROOT
 from newsgen.facts import check
 from newsgen.grammar import Lexicon
+from producers.publish import EXAMPLES_DIR as EXAMPLES, read_lines
 
 TEMPLATES = ROOT / "templates"
-EXAMPLES = ROOT / "producers" / "examples"
 LEXICON = Lexicon.load(TEMPLATES / "lexicon.json")
-
-
-def example_records() -> dict[str, dict]:
-    """Every record of producers/examples/*.jsonl, by id."""
-    out = {}
-    for path in sorted(EXAMPLES.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                out[record["id"]] = record
-    return out
-
-
-RECORDS = example_records()
+#: every record of producers/examples/*.jsonl, by id
+RECORDS = {rec["id"]: rec for path in sorted(EXAMPLES.glob("*.jsonl")) for rec in map(json.loads, read_lines(path))}
 
 
 def verdict(record_id: str, text: str, task: str = "note", language: str = "ru"):

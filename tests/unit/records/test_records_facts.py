@@ -1,21 +1,10 @@
 """Facts read off validated match records: outcome, goal order with running score, braces, winner."""
 import json
 
-from newsgen.config import ROOT
 from newsgen.records import goal_timeline, multi_scorers, outcome, winning_goal
+from producers.publish import EXAMPLES_DIR, read_lines
 
-
-def _by_id():
-    out = {}
-    for path in (ROOT / "producers" / "examples").glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                out[rec["id"]] = rec
-    return out
-
-
-R = _by_id()
+R = {rec["id"]: rec for path in sorted(EXAMPLES_DIR.glob("*.jsonl")) for rec in map(json.loads, read_lines(path))}
 
 
 def test_outcome_from_the_winners_side():
