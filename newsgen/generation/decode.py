@@ -26,7 +26,8 @@ class DecodingGenerator:
     """A :class:`~newsgen.generation.base.Generator` made of a tokenizer and a model runner."""
 
     def __init__(self, runner: ModelRunner, tokenizer: Any, model_id: str, eos_token_id: int | None,
-                 max_context: int, reuse_prefix: bool = True, prefix_cache_size: int = 8):
+                 max_context: int, reuse_prefix: bool = True, prefix_cache_size: int = 8,
+                 sampling_defaults: dict[str, Any] | None = None):
         self.runner = runner
         self.tokenizer = tokenizer
         self.model_id = model_id
@@ -34,7 +35,9 @@ class DecodingGenerator:
         self.eos_token_id = eos_token_id
         self.max_context = max_context
         self.reuse_prefix = reuse_prefix
-        self._prefix_cache: OrderedDict[str, tuple[list[int], Any]] = OrderedDict()
+        #: what the model recommends (its generation_config.json); the caller's settings override it
+        self.sampling_defaults = dict(sampling_defaults or {})
+        self._prefix_cache: OrderedDict[str, tuple[list[int], Any, np.ndarray | None]] = OrderedDict()
         self._prefix_cache_size = prefix_cache_size
 
     def encode(self, text: str) -> list[int]:
@@ -51,29 +54,30 @@ class DecodingGenerator:
                 results[i] = res
         return results  # type: ignore[return-value]
 
-    def _prefix(self, prefix: str) -> tuple[list[int], Any]:
-        """Token ids of a prefix and, when reuse is on, its batch-1 KV cache (LRU-cached)."""
+    def _prefix(self, prefix: str) -> tuple[list[int], Any, np.ndarray | None]:
+        """Token ids of a prefix and, when reuse is on, its batch-1 KV cache and the next-token logits after
+        it (1, V) (LRU-cached)."""
         if prefix in self._prefix_cache:
             self._prefix_cache.move_to_end(prefix)
             return self._prefix_cache[prefix]
         ids = self.encode(prefix)
-        past = None
+        past, last = None, None
         if self.reuse_prefix and ids:
             arr = np.asarray([ids], dtype=np.int64)
-            _, past = self.runner.forward(arr, np.ones_like(arr), np.arange(len(ids), dtype=np.int64)[None], None)
-        self._prefix_cache[prefix] = (ids, past)
+            last, past = self.runner.forward(arr, np.ones_like(arr), np.arange(len(ids), dtype=np.int64)[None], None)
+        self._prefix_cache[prefix] = (ids, past, last)
         if len(self._prefix_cache) > self._prefix_cache_size:
             self._prefix_cache.popitem(last=False)
-        return ids, past
+        return ids, past, last
 
     def _generate_group(self, prefix: str, requests: list[GenerationRequest]) -> list[GenerationResult]:
         t0 = time.perf_counter()
-        prefix_ids, prefix_past = self._prefix(prefix)
+        prefix_ids, prefix_past, prefix_logits = self._prefix(prefix)
         suffixes = [self.encode(r.prompt[len(prefix):]) for r in requests]
         cached = len(prefix_ids) if prefix_past is not None else 0
         rows = [s if cached else prefix_ids + s for s in suffixes]
         batch, width = len(rows), max(len(r) for r in rows)
-        if width == 0:
+        if width == 0 and not cached:
             raise GenerationError("empty prompt")
         budget = max(r.sampling.max_new_tokens for r in requests)
         if cached + width + 1 > self.max_context:
@@ -91,7 +95,16 @@ class DecodingGenerator:
         positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)[:, cached:]
         past = self.runner.expand_past(prefix_past, batch) if cached else None
         t1 = time.perf_counter()
-        logits, past = self.runner.forward(input_ids, mask, positions, past)
+        if width:
+            logits, past = self.runner.forward(input_ids, mask, positions, past)
+            # a prompt that is exactly its prefix: its next token comes from the prefix's last position
+            empty = [b for b, row in enumerate(rows) if not row]
+            if empty:
+                logits[empty] = prefix_logits[0]
+            next_pos = positions[:, -1] + 1
+        else:
+            logits = np.repeat(prefix_logits, batch, axis=0)
+            next_pos = np.full(batch, cached, dtype=np.int64)
         t2 = time.perf_counter()
 
         rngs = [np.random.default_rng(r.sampling.seed) for r in requests]
@@ -99,7 +112,6 @@ class DecodingGenerator:
         generated: list[list[int]] = [[] for _ in requests]
         finish: list[str | None] = [None] * batch
         stop_window = [max((len(s.encode()) for s in r.sampling.stop), default=0) + 1 for r in requests]
-        next_pos = positions[:, -1] + 1
         for step in range(budget):
             active = [b for b in range(batch) if finish[b] is None]
             picks = choose_batch(logits[active], [generated[b] for b in active], [params[b] for b in active],

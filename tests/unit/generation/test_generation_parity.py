@@ -98,3 +98,15 @@ def test_prefill_in_row_chunks_changes_nothing(torch_gen, onnx_gen, seeds):
             runner.prefill_scores = budget
         assert past.length == ids.shape[1] and past.rows[0].shape[1] == len(seeds)
         assert np.abs(whole - chunked).max() < 1e-5
+
+
+def test_a_prompt_that_is_exactly_its_prefix_continues_the_prefix(tiny_model_dir, torch_gen, onnx_gen, requests_):
+    from newsgen.generation.torch_backend import load_torch_generator
+
+    longer = requests_[0]                                  # a seed: shared prefix + record, greedy
+    alone = replace(longer, prompt=longer.prefix)
+    reference = load_torch_generator(str(tiny_model_dir), reuse_prefix=False).generate([alone, longer])
+    for gen in (torch_gen, onnx_gen):
+        assert [r.text for r in gen.generate([alone, longer])] == [r.text for r in reference]  # batch mate
+        assert gen.generate([alone])[0].text == reference[0].text                              # alone
+    assert reference[0].new_tokens == 12 and reference[0].text != reference[1].text
