@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from newsgen import metrics
 from newsgen.config import Settings
@@ -28,18 +28,21 @@ def sampling_seed(base: int, key: str, candidate: int = 0) -> int:
     return (base + int.from_bytes(hashlib.sha256(material.encode()).digest()[:4], "big")) % 2**32
 
 
-def sampling_for(settings: Settings, key: str, candidate: int = 0) -> SamplingParams:
-    """Sampling parameters of one candidate: the configured defaults with its own seed."""
+def sampling_for(settings: Settings, key: str, candidate: int = 0,
+                 model_defaults: Mapping[str, Any] | None = None) -> SamplingParams:
+    """Sampling parameters of one candidate with its own seed: newsgen's defaults, over them what the model
+    recommends (``model_defaults``, from its generation_config.json), over that what the settings set."""
     s = settings.sampling
-    return SamplingParams(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_k=s.top_k,
-                          top_p=s.top_p, repetition_penalty=s.repetition_penalty,
-                          no_repeat_ngram_size=s.no_repeat_ngram_size, seed=sampling_seed(s.seed, key, candidate))
+    values = s.model_dump(exclude={"seed"})
+    values.update({k: v for k, v in (model_defaults or {}).items() if k in values and k not in s.model_fields_set})
+    return SamplingParams(**values, seed=sampling_seed(s.seed, key, candidate))
 
 
-def request_for(settings: Settings, task: TaskMessage, candidate: int = 0) -> GenerationRequest:
+def request_for(settings: Settings, task: TaskMessage, candidate: int = 0,
+                model_defaults: Mapping[str, Any] | None = None) -> GenerationRequest:
     """The generation request of one candidate of a task."""
     return GenerationRequest(prompt=task.seed.prompt, prefix=task.seed.prefix,
-                             sampling=sampling_for(settings, task.key, candidate))
+                             sampling=sampling_for(settings, task.key, candidate, model_defaults))
 
 
 class NoteWriter:
@@ -49,6 +52,7 @@ class NoteWriter:
         self.generator = generator
         self.settings = settings
         self.worker = worker or socket.gethostname()
+        self.model_sampling = getattr(generator, "sampling_defaults", {})
 
     def write(self, tasks: Sequence[TaskMessage]) -> list[NoteMessage]:
         notes: dict[str, NoteMessage] = {t.key: self._fallback(t, "status_gate") for t in tasks
@@ -59,7 +63,8 @@ class NoteWriter:
             if not pending:
                 break
             try:
-                results = self.generator.generate([request_for(self.settings, t, candidate) for t in pending])
+                results = self.generator.generate([request_for(self.settings, t, candidate, self.model_sampling)
+                                                   for t in pending])
             except GenerationError as exc:
                 if exc.retriable:
                     raise                     # the task is retried: the same request may succeed later
@@ -98,7 +103,7 @@ class NoteWriter:
 
     def _note(self, task: TaskMessage, text: str, res: GenerationResult, candidate: int, verdict,
               rejected: list[Candidate]) -> NoteMessage:
-        sampling = request_for(self.settings, task, candidate).sampling
+        sampling = request_for(self.settings, task, candidate, self.model_sampling).sampling
         provenance = self._provenance(
             task, model=self.generator.model_id, backend=res.backend, template=task.seed.template,
             template_version=task.seed.template_version,

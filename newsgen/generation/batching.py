@@ -42,6 +42,7 @@ class BatchingGenerator:
         self.inner = inner
         self.backend = inner.backend
         self.model_id = inner.model_id
+        self.sampling_defaults = getattr(inner, "sampling_defaults", {})
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._queue: queue.Queue[tuple[GenerationRequest, Future]] = queue.Queue()

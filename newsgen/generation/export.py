@@ -22,13 +22,14 @@ import inspect
 import io
 import json
 import logging
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from newsgen.errors import ModelError
-from newsgen.generation.loading import load_config, load_tokenizer
+from newsgen.generation.loading import is_local, load_config, load_tokenizer
 
 FORMAT = "newsgen-onnx/1"
 GRAPH = "cascade-kv/1"
@@ -163,6 +164,8 @@ def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: 
     step("writing tokenizer and config")
     tokenizer.save_pretrained(out_dir)
     config.save_pretrained(out_dir)
+    if is_local(str(source)) and (Path(source).expanduser() / "generation_config.json").is_file():
+        shutil.copyfile(Path(source).expanduser() / "generation_config.json", out_dir / "generation_config.json")
     step("hashing files")
     manifest = {
         "format": FORMAT, "graph": GRAPH, "source": str(source), "model_type": config.model_type,

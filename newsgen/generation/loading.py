@@ -1,6 +1,7 @@
 """Find and load GPT-2-architecture models (ruGPT-3 by hub id, or a local directory)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,26 @@ def load_config(source: str) -> Any:
         raise ModelError(f"{source!r} is a {config.model_type!r} model; newsgen runs GPT-2-architecture "
                          "models such as ai-forever/rugpt3small_based_on_gpt2")
     return config
+
+
+#: sampling fields a model's ``generation_config.json`` may set for newsgen (``NEWSGEN_SAMPLING__*`` overrides)
+SAMPLING_KEYS = ("max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size")
+
+
+def sampling_defaults(source: str | Path) -> dict[str, Any]:
+    """The sampling a local model directory recommends in its ``generation_config.json``: only the fields it
+    writes out (transformers' own defaults are not recommendations); ``do_sample: false`` means greedy."""
+    path = Path(str(source)).expanduser() / "generation_config.json"
+    if not is_local(str(source)) or not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}") from exc
+    out = {k: raw[k] for k in SAMPLING_KEYS if raw.get(k) is not None}
+    if raw.get("do_sample") is False:
+        out["temperature"] = 0.0
+    return out
 
 
 def load_tokenizer(source: str) -> Any:

@@ -88,3 +88,25 @@ def test_status_gate_gives_postponed_matches_the_template_note_not_the_model(tin
 
 def test_finish_text_drops_control_characters():
     assert finish_text("", " Гол\x19 забит\x00.\x1b Конец") == "Гол забит."
+
+
+def test_sampling_precedence_newsgen_defaults_then_the_model_then_settings(tmp_path):
+    import json
+
+    from newsgen.generation.loading import sampling_defaults
+    from newsgen.notes import sampling_for
+
+    (tmp_path / "generation_config.json").write_text(json.dumps(
+        {"bos_token_id": 1, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "top_k": 20, "do_sample": False,
+         "num_beams": 4}))
+    model = sampling_defaults(tmp_path)
+    assert model == {"top_k": 20, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "temperature": 0.0}
+    plain = sampling_for(load_settings(), "k")
+    assert (plain.temperature, plain.top_k, plain.repetition_penalty) == (0.8, 40, 1.2)  # newsgen's defaults
+    merged = sampling_for(load_settings(), "k", model_defaults=model)
+    assert (merged.temperature, merged.top_k, merged.repetition_penalty, merged.no_repeat_ngram_size,
+            merged.top_p) == (0.0, 20, 1.0, 0, 0.95)
+    told = sampling_for(load_settings(sampling={"temperature": 0.5}), "k", model_defaults=model)
+    assert (told.temperature, told.top_k) == (0.5, 20)              # what the settings say wins
+    assert merged.seed == plain.seed == told.seed == sampling_seed(0, "k")
+    assert sampling_defaults(tmp_path / "missing") == {} and sampling_defaults("ai-forever/rugpt3small_based_on_gpt2") == {}
