@@ -2,13 +2,14 @@
 NEWSGEN_ROOT="${NEWSGEN_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 # Logs, pid files, service data and the Kafka jar cache live under one ignored folder.
 NEWSGEN_OPS_DIR="${NEWSGEN_OPS_DIR:-$NEWSGEN_ROOT/.ops}"
-# The virtual environment lives outside the clone so a fresh clone reuses the large PyTorch install.
-NEWSGEN_VENV="${NEWSGEN_VENV:-$HOME/.cache/newsgen/venv}"
+# The virtual environment and the demo model live outside the clone so a fresh clone reuses them.
+NEWSGEN_CACHE="${NEWSGEN_CACHE:-$HOME/.cache/newsgen}"
+NEWSGEN_VENV="${NEWSGEN_VENV:-$NEWSGEN_CACHE/venv}"
 NEWSGEN_KAFKA_PORT="${NEWSGEN_KAFKA_PORT:-9092}"
 NEWSGEN_KAFKA_CONTROLLER_PORT="${NEWSGEN_KAFKA_CONTROLLER_PORT:-9093}"
 NEWSGEN_KAFKA_HEAP="${NEWSGEN_KAFKA_HEAP:-512m}"
 NEWSGEN_REDIS_PORT="${NEWSGEN_REDIS_PORT:-6379}"
-export NEWSGEN_ROOT NEWSGEN_OPS_DIR NEWSGEN_VENV NEWSGEN_KAFKA_PORT NEWSGEN_KAFKA_CONTROLLER_PORT \
+export NEWSGEN_ROOT NEWSGEN_OPS_DIR NEWSGEN_CACHE NEWSGEN_VENV NEWSGEN_KAFKA_PORT NEWSGEN_KAFKA_CONTROLLER_PORT \
        NEWSGEN_KAFKA_HEAP NEWSGEN_REDIS_PORT
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -3,7 +3,7 @@
 #   - Debian packages: Java 17 (Kafka), Maven (resolves the Kafka jars), redis-server
 #   - a Python venv at $NEWSGEN_VENV (outside the clone, reused by later clones) linked as ./.venv,
 #     with newsgen installed editable and pinned versions from ops/constraints.txt
-#   - the Kafka broker jars from Maven Central, and the offline tiny model
+#   - the Kafka broker jars from Maven Central, the offline tiny model and the offline demo model
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$NEWSGEN_ROOT"
@@ -36,4 +36,9 @@ log "installing Python packages (first run downloads PyTorch: several minutes)"
 
 bash ops/kafka.sh fetch
 "$NEWSGEN_VENV/bin/newsgen" model tiny
+if [ "${NEWSGEN_DEMO_MODEL:-1}" != 0 ]; then
+  # trained once per machine and set of inputs (~15 min on 2 CPU cores), kept in $NEWSGEN_CACHE/models
+  log "offline demo model: building it unless one built from the same inputs is cached (NEWSGEN_DEMO_MODEL=0 skips)"
+  "$NEWSGEN_VENV/bin/newsgen" model demo --cache "$NEWSGEN_CACHE/models"
+fi
 log "setup done: run the tests with 'bash ops/test.sh', the demo with '.venv/bin/newsgen demo'"

@@ -64,6 +64,9 @@ def finetune(base: str = typer.Option(..., help="hub id (e.g. ai-forever/rugpt3s
              device: str = typer.Option("auto", help="auto | cpu | cuda"),
              precision: str = typer.Option("auto", help="auto (bf16/fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16"),
              time_budget: Optional[float] = typer.Option(None, help="stop training after this many seconds"),
+             prefix_free_until: float = typer.Option(0.0, min=0.0, max=1.0, help="train this fraction of the run "
+                                                     "without the few-shot prefix first (3x cheaper steps; for "
+                                                     "small models trained from scratch)"),
              seed: int = typer.Option(0, help="RNG seed")) -> None:
     """Fine-tune a GPT-2-architecture model on (record, note) pairs: the seed is the prompt, the loss is on
     the note only."""
@@ -76,7 +79,7 @@ def finetune(base: str = typer.Option(..., help="hub id (e.g. ai-forever/rugpt3s
     hf_logging.set_verbosity_error()
     cfg = FinetuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, val_fraction=val_fraction,
                          eval_every=eval_every, save_every=save_every, device=device, precision=precision,
-                         time_budget_s=time_budget, seed=seed)
+                         time_budget_s=time_budget, seed=seed, prefix_free_until=prefix_free_until)
     with errors_to_exit(), _progress_bar() as progress:
         task = progress.add_task("starting", total=None, info="")
         result = run(base, read_pairs(data), out, cfg, resume=resume, progress=_reporter(progress, task))
@@ -88,28 +91,48 @@ def finetune(base: str = typer.Option(..., help="hub id (e.g. ai-forever/rugpt3s
 
 
 def demo_model(out: Optional[Path] = typer.Argument(None, help="output directory [default: <state_dir>/models/demo]"),
-               force: bool = typer.Option(False, help="rebuild even if the directory holds a model"),
-               time_budget: float = typer.Option(600.0, help="training seconds (the whole build is ~5 min more)"),
-               records: int = typer.Option(1500, help="synthetic training records"),
+               force: bool = typer.Option(False, help="rebuild even if a model built from the same inputs is there"),
+               steps: Optional[int] = typer.Option(None, help="training steps [default: DemoConfig.max_steps]"),
+               time_budget: Optional[float] = typer.Option(None, help="stop training after this many seconds even "
+                                                           "if steps remain [default: DemoConfig.time_budget_s]"),
+               cache: Optional[Path] = typer.Option(None, help="build into CACHE/demo-<inputs digest> (kept across "
+                                                    "clones, reused while the inputs are unchanged) and link OUT to it"),
                report: Optional[Path] = typer.Option(None, help="also write the pass-rate report here")) -> None:
     """Build the offline demo model: tokenizer + small GPT-2 trained on synthetic pairs (~15 min on 2 CPU
-    cores), exported to ONNX, with a fact-check pass-rate report on held-out synthetic records."""
+    cores), exported to ONNX, with a fact-check pass-rate report on held-out synthetic records.
+
+    A model built from the same inputs (config, training code, templates, library versions) is kept."""
+    import shutil
+    from dataclasses import replace
+
     from transformers.utils import logging as hf_logging
 
-    from newsgen.training.demo import DemoConfig, build_demo_model, demo_model_dir
+    from newsgen.training.demo import DemoConfig, build_demo_model, built_digest, demo_model_dir, inputs_digest
 
     out = out or demo_model_dir(settings_or_exit())
-    if (out / "config.json").is_file() and (out / "onnx" / "manifest.json").is_file() and not force:
-        console.print(f"demo model already at {out} (use --force to rebuild)")
-        return
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    with errors_to_exit(), _progress_bar() as progress:
-        task = progress.add_task("starting", total=None, info="")
-        result = build_demo_model(out, DemoConfig(records=records, time_budget_s=time_budget), report_path=report,
-                                  progress=_reporter(progress, task))
-    ev = result["evaluation"]
-    console.print(f"[green]demo model written to[/] {out} (ONNX in {out}/onnx). Held-out synthetic records: "
+    cfg = DemoConfig()
+    cfg = replace(cfg, max_steps=steps or cfg.max_steps, time_budget_s=time_budget or cfg.time_budget_s)
+    digest = inputs_digest(cfg)
+    target = cache / f"demo-{digest}" if cache else out
+    if force or built_digest(target) != digest:
+        if target.exists():
+            shutil.rmtree(target)              # a stale or half-built model
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        with errors_to_exit(), _progress_bar() as progress:
+            task = progress.add_task("starting", total=None, info="")
+            build_demo_model(target, cfg, report_path=report, progress=_reporter(progress, task))
+    else:
+        console.print(f"demo model built from the same inputs already at {target} (--force rebuilds it)")
+    if cache:
+        if out.is_symlink() or out.is_file():
+            out.unlink()
+        elif out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.symlink_to(target.resolve(), target_is_directory=True)
+    ev = json.loads((target / "demo_report.json").read_text(encoding="utf-8"))["evaluation"]
+    console.print(f"[green]demo model at[/] {out} (ONNX in {out}/onnx). Held-out synthetic records: "
                   f"fact check passed by {ev['first_candidate_pass_rate']:.0%} of first candidates, "
                   f"{ev['best_of_n_pass_rate']:.0%} after best-of-{ev['candidates']} ({ev['notes']} notes)")
 

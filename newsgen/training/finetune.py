@@ -56,6 +56,7 @@ class FinetuneConfig:
     seed: int = 0
     time_budget_s: float | None = None
     threads: int | None = None       # torch CPU threads
+    prefix_free_until: float = 0.0   # warm-up: this fraction of the run trains without the few-shot prefix
 
 
 @dataclass
@@ -155,15 +156,19 @@ def _layer_kv(cache: Any, n_layer: int) -> list[tuple[Any, Any]]:
     return [(k, v) for k, v in cache]
 
 
-def batch_loss(model: Any, batch: list[Example], pad_id: int, device: Any, autocast: Any) -> tuple[Any, int]:
-    """Mean cross-entropy over the batch's target tokens, and how many there were."""
+def batch_loss(model: Any, batch: list[Example], pad_id: int, device: Any, autocast: Any,
+               with_prefix: bool = True) -> tuple[Any, int]:
+    """Mean cross-entropy over the batch's target tokens, and how many there were.
+
+    ``with_prefix=False`` leaves the few-shot prefix out of attention (the warm-up phase) but keeps every
+    position where it would be, so what is learnt carries over to the full seed."""
     import torch
     from transformers import DynamicCache
 
     B = len(batch)
     P0 = len(batch[0].prefix_ids)
     cache = None
-    if P0:
+    if P0 and with_prefix:
         with torch.no_grad(), autocast():
             out = model(input_ids=torch.tensor([batch[0].prefix_ids], device=device), use_cache=True)
         cache = DynamicCache()
@@ -171,23 +176,27 @@ def batch_loss(model: Any, batch: list[Example], pad_id: int, device: Any, autoc
             cache.update(k.detach().expand(B, -1, -1, -1).contiguous(), v.detach().expand(B, -1, -1, -1).contiguous(), i)
     seqs = [ex.rest_ids + ex.target_ids for ex in batch]
     T = max(map(len, seqs))
+    C = P0 if cache is not None else 0                  # cached positions the batch attends to
     ids = torch.full((B, T), pad_id, dtype=torch.long)
     labels = torch.full((B, T), -100, dtype=torch.long)
-    mask = torch.zeros((B, P0 + T), dtype=torch.long)
-    mask[:, :P0] = 1
+    mask = torch.zeros((B, C + T), dtype=torch.long)
+    mask[:, :C] = 1
     for b, (ex, seq) in enumerate(zip(batch, seqs)):
         ids[b, :len(seq)] = torch.tensor(seq)
         labels[b, len(ex.rest_ids):len(seq)] = torch.tensor(ex.target_ids)
-        mask[b, P0:P0 + len(seq)] = 1
+        mask[b, C:C + len(seq)] = 1
     positions = (P0 + torch.arange(T)).expand(B, -1)
     kwargs = {_cache_arg(model): cache} if cache is not None else {}
     with autocast():
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                       use_cache=cache is not None, **kwargs).logits
-    labels = labels.to(device)
-    loss = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]),
-                                             labels[:, 1:].reshape(-1), ignore_index=-100)
-    return loss, int((labels[:, 1:] != -100).sum())
+        hidden = model.transformer(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                   position_ids=positions.to(device), use_cache=cache is not None,
+                                   **kwargs).last_hidden_state
+        # the LM head only where a target token is predicted: the record's own tokens need no logits
+        predicts = (labels[:, 1:] != -100).to(device)
+        logits = model.lm_head(hidden[:, :-1][predicts])
+    targets = labels[:, 1:].to(device)[predicts]
+    loss = torch.nn.functional.cross_entropy(logits.float(), targets)
+    return loss, int(targets.numel())
 
 
 def evaluate(model: Any, examples: list[Example], cfg: FinetuneConfig, pad_id: int, device: Any, autocast: Any) -> float:
@@ -278,11 +287,19 @@ def finetune(base: str, pairs: Sequence[dict[str, Any]], out_dir: Path, cfg: Fin
     optim = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
 
+    def done(step: int) -> float:
+        """How far the run is: steps done of ``total``, or time spent of the time budget if that is further."""
+        t = step / total
+        if cfg.time_budget_s:
+            t = max(t, (time.monotonic() - started) / cfg.time_budget_s)
+        return min(t, 1.0)
+
     def lr_at(step: int) -> float:
+        """Linear warmup, then cosine decay over the run (a budget-bound run still anneals)."""
         if step < cfg.warmup_steps:
             return cfg.lr * (step + 1) / cfg.warmup_steps
-        t = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
-        return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+        t = done(step)
+        return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
 
     amp_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
     autocast = (lambda: torch.autocast(device_type=device, dtype=amp_dtype)) if amp_dtype else \
@@ -314,7 +331,7 @@ def finetune(base: str, pairs: Sequence[dict[str, Any]], out_dir: Path, cfg: Fin
         lr = lr_at(step)
         for group in optim.param_groups:
             group["lr"] = lr
-        loss, _ = batch_loss(model, batch, pad_id, device, autocast)
+        loss, _ = batch_loss(model, batch, pad_id, device, autocast, with_prefix=done(step) >= cfg.prefix_free_until)
         optim.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()

@@ -30,8 +30,9 @@ def test_finetune_lowers_validation_loss_and_exports(tmp_path: Path):
     base = build_tiny_model(tmp_path / "base", corpus_texts() + [p["note"] for p in pairs],
                             TinyConfig(vocab_size=1500, n_layer=2, n_embd=64, n_head=2))
     out = tmp_path / "ft"
+    # the first third trains without the few-shot prefix (the warm-up phase), the rest on the full seed
     cfg = FinetuneConfig(max_steps=12, batch_size=4, lr=3e-3, warmup_steps=2, val_fraction=0.15, eval_every=0,
-                         save_every=6, device="cpu", seed=0)
+                         save_every=6, device="cpu", seed=0, prefix_free_until=0.34)
     result = finetune(str(base), pairs, out, cfg)
     vals = result.val_losses
     assert len(vals) == 2 and vals[-1] < vals[0] - 0.5, vals
@@ -43,8 +44,12 @@ def test_finetune_lowers_validation_loss_and_exports(tmp_path: Path):
                        resume=True)
     assert resumed.steps == 14 and [h["step"] for h in resumed.history if "loss" in h] == list(range(1, 15))
 
+    # sampling the model recommends travels with its export
+    generation_config = json.loads((out / "generation_config.json").read_text())
+    (out / "generation_config.json").write_text(json.dumps({**generation_config, "no_repeat_ngram_size": 0}))
     export_model(str(out), out / "onnx")
     generator = load_onnx_generator(out / "onnx")
+    assert generator.sampling_defaults == {"no_repeat_ngram_size": 0}
     [res] = generator.generate([GenerationRequest(prompt="Заметка:", sampling=SamplingParams(max_new_tokens=8,
                                                                                            temperature=0))])
     assert res.backend == "onnx" and res.new_tokens > 0
