@@ -57,9 +57,15 @@ def print_message(value: dict) -> None:
 
     if value.get("schema", "").startswith("newsgen.note/"):
         p = value["provenance"]
+        if p.get("fallback"):
+            origin = f"template fallback ({p.get('fallback_reason')})"
+        else:
+            verdict = "passed" if (p.get("factcheck") or {}).get("passed") else "off"
+            origin = f"model, candidate {p.get('candidate', 0)}, fact check {verdict}"
         meta = (f"{value['key']} · {p['backend']} · {p['model']} · template {p['template_version']} · "
                 f"{p['new_tokens']} tokens · {p['timings_ms'].get('total_ms', 0):.0f} ms")
-        console.print(Panel(Text(value["text"]), title=Text(value["record_id"]), subtitle=Text(meta)))
+        console.print(Panel(Text(value["text"]), title=Text(f"{value['record_id']} · {origin}"), subtitle=Text(meta),
+                            border_style="yellow" if p.get("fallback") else "green"))
     elif value.get("schema", "").startswith("newsgen.dead-letter/"):
         src = value.get("source") or {}
         console.print(Panel(Text(value["error"]), title=Text(f"dead letter: {value['reason']}"),
@@ -112,10 +118,13 @@ def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default
 
 def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=False, help="JSONL records to publish"),
          timeout: float = typer.Option(180.0, help="give up waiting for notes after this many seconds"),
-         log_dir: Path = typer.Option(ROOT / ".ops" / "demo", help="where worker and bridge logs go")) -> None:
+         log_dir: Path = typer.Option(ROOT / ".ops" / "demo", help="where worker and bridge logs go"),
+         as_json: bool = typer.Option(False, "--json", help="print notes and the dead letter as raw JSON lines "
+                                      "on stdout (progress goes to stderr)")) -> None:
     """The main job end to end: start Kafka, Redis, a worker and the bridge, publish example records (and
     one broken record), print the notes as they arrive, then stop everything."""
     setup_logging("INFO")
+    show = (lambda value: typer.echo(json.dumps(value, ensure_ascii=False))) if as_json else print_message
     from newsgen.cli.stack import LocalStack
     from newsgen.generation import default_model_dir, resolve_model
     from newsgen.generation.tiny import build_tiny_model
@@ -161,10 +170,10 @@ def demo(records: Path = typer.Option(DEFAULT_EXAMPLES, exists=True, dir_okay=Fa
             with console.status("waiting for notes (the worker loads the model first)") as status:
                 for _, value in read_topic(settings, settings.notes_topic, count=len(expected), timeout_s=timeout):
                     got.add(value["key"])
-                    print_message(value)
+                    show(value)
                     status.update(f"waiting for notes ({len(got)}/{len(expected)})")
             for _, value in read_topic(settings, settings.dead_letter_topic, count=1, timeout_s=15):
-                print_message(value)
+                show(value)
             missing = expected - got
             if missing:
                 console.print(f"[red]no note within {timeout:.0f}s for:[/] {', '.join(sorted(missing))}")
