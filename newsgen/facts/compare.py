@@ -142,8 +142,9 @@ def check(record: dict[str, Any], text: str, task: str = "note", language: str =
 
 # --- names ----------------------------------------------------------------------------------------------
 
-#: what joins the two sides of a match: «Зенит» и «Спартак», «Зенит» — «Спартак», Zenit v Spartak
-_PAIRED = re.compile(r"[\s«»\"]*(?:и|—|–|-|с|со|против|and|v|vs\.?)[\s«»\"]*", re.IGNORECASE)
+#: what may stand between the two sides of a match: «Зенит» и «Спартак», «Зенит» — «Спартак», «Зенит» обыграл
+#: «Спартак», Zenit beat Spartak (at most two words, no sentence end)
+_PAIRED = re.compile(r"[\s«»\"—–-]*(?:[^\s.!?;:«»\"]+[\s«»\"—–-]+){0,2}", re.IGNORECASE)
 
 
 def _check_names(ctx: Context, unknown: list[UnknownName]) -> None:
@@ -154,7 +155,8 @@ def _check_names(ctx: Context, unknown: list[UnknownName]) -> None:
         if m.kind == "foreign_team":
             ctx.fail("team", m.span, ctx.text[m.span[0]:m.span[1]], teams,
                      f"«{m.label}» is not a team of this match")
-    named = [m for m in ctx.mentions if m.kind == "team" and m.side]
+    labels = {n.label for n in exp.teams.values()}
+    named = [m for m in ctx.mentions if m.kind == "team" and m.side and m.label in labels]  # not «хозяева»
     for a, b in zip(named, named[1:]):
         if a.side == b.side and _PAIRED.fullmatch(ctx.text[a.span[1]:b.span[0]]):
             ctx.fail("team", b.span, ctx.text[b.span[0]:b.span[1]], teams,

@@ -9,9 +9,10 @@ tokenised like :class:`~newsgen.generation.decode.DecodingGenerator` does (prefi
 special tokens). The loss covers the target tokens only.
 
 The few-shot prefix is the same for every record of a type, task and language, and is most of the prompt
-(hundreds of tokens). Like the worker, training computes its KV once per step (without gradient: a
-stop-gradient through the prefix, the weights still learn from every note token) and runs the batch over
-the record facts and the note only: about 3x less work per example on CPU. Batches hold examples of one
+(hundreds of tokens). Like the worker, training computes its KV once per step, for one row, and runs the
+batch over the record facts and the note only: about 3x less work per example on CPU. The gradient flows
+back through the shared prefix (cheap: one row), so its positions learn to be told apart from the record's
+(with a stop-gradient there, a small model trained briefly kept confusing them). Batches hold examples of one
 prefix. Examples longer than the model's context are skipped (counted), never truncated.
 
 Checkpoints (``<out>/checkpoints/step-N``: weights, tokenizer, optimizer, RNG, step) are written every
@@ -169,11 +170,11 @@ def batch_loss(model: Any, batch: list[Example], pad_id: int, device: Any, autoc
     P0 = len(batch[0].prefix_ids)
     cache = None
     if P0 and with_prefix:
-        with torch.no_grad(), autocast():
-            out = model(input_ids=torch.tensor([batch[0].prefix_ids], device=device), use_cache=True)
+        with autocast():
+            out = model.transformer(input_ids=torch.tensor([batch[0].prefix_ids], device=device), use_cache=True)
         cache = DynamicCache()
         for i, (k, v) in enumerate(_layer_kv(out.past_key_values, model.config.n_layer)):
-            cache.update(k.detach().expand(B, -1, -1, -1).contiguous(), v.detach().expand(B, -1, -1, -1).contiguous(), i)
+            cache.update(k.expand(B, -1, -1, -1), v.expand(B, -1, -1, -1), i)
     seqs = [ex.rest_ids + ex.target_ids for ex in batch]
     T = max(map(len, seqs))
     C = P0 if cache is not None else 0                  # cached positions the batch attends to
