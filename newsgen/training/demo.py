@@ -48,7 +48,7 @@ class DemoConfig:
 
 #: what the demo model is built from (besides its config and the library versions): a change here rebuilds it
 DEMO_INPUTS = ("newsgen/training", "newsgen/generation/tiny.py", "newsgen/generation/export.py", "newsgen/fallback.py",
-               "newsgen/facts", "newsgen/seeds.py", "newsgen/grammar.py", "newsgen/records.py", "templates", "schemas")
+               "newsgen/facts", "newsgen/seeds.py", "newsgen/grammar", "newsgen/records.py", "templates", "schemas")
 
 
 def demo_model_dir(settings: Settings) -> Path:
