@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from newsgen.grammar import _morph as morph  # one shared MorphAnalyzer (its dictionaries are large)
 from newsgen.grammar import translit
+from newsgen.grammar.text import sentence_spans
 
 WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:['’][A-Za-z]+|-[A-Za-zА-Яа-яЁё]+)*")
 #: a sentence ends at . ! ? … (and closing quotes) before a space and a capital, digit, quote or dash
@@ -219,15 +220,9 @@ def _index_of(spans: tuple[tuple[int, int], ...], pos: int) -> int:
 
 
 def segment(text: str) -> Segments:
-    """Split ``text`` into sentences (as :func:`newsgen.grammar.sentences` does, but keeping offsets; not
-    after an initial like ``А.``) and sentences into clauses."""
-    sentences, start = [], 0
-    for m in SENTENCE_END.finditer(text):
-        if re.search(r"(?:^|\s)[А-ЯЁA-Z]\.$", text[start:m.start() + 1]):
-            continue
-        sentences.append((start, m.end()))
-        start = m.end()
-    sentences.append((start, len(text)))
+    """Split ``text`` into sentences (:func:`newsgen.grammar.text.sentence_spans`, the project's one
+    splitter: not after an initial like ``А.`` or an abbreviation like ``г.``) and sentences into clauses."""
+    sentences = list(sentence_spans(text))
     clauses = []
     for s_start, s_end in sentences:
         c_start = s_start

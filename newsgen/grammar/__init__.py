@@ -26,7 +26,8 @@ from newsgen.grammar.morph import CASES, GENDERS, _morph
 from newsgen.grammar.names import Entry, inflect_verb, name_key
 from newsgen.grammar.ru_numbers import (MONTHS_GENITIVE, agree, clock_minute, minute, on_minute, plural, ru_date,
                                         ru_number, unit)
-from newsgen.grammar.text import capfirst, clean_text, has_cyrillic, oneline, period, sentences, trim_text
+from newsgen.grammar.text import (capfirst, clean_text, ends_sentence, has_cyrillic, oneline, paragraphs, period,
+                                  sentence_spans, sentences, trim_text)
 
 FILTERS = {"plural": plural, "agree": lambda word, n, case="nomn": agree(word, n, case), "unit": unit, "ru_number": ru_number,
            "minute": minute, "on_minute": on_minute, "clock_minute": clock_minute, "ru_date": ru_date,
@@ -35,6 +36,6 @@ FILTERS = {"plural": plural, "agree": lambda word, n, case="nomn": agree(word, n
            "oneline": oneline, "clean": clean_text, "trim_text": trim_text}
 
 __all__ = ["FILTERS", "Lexicon", "LexiconError", "Entry", "agree", "plural", "unit", "ru_number", "minute",
-           "on_minute", "clock_minute", "trim_text", "sentences", "ru_date", "en_number", "en_plural", "en_ordinal", "en_minute",
+           "on_minute", "clock_minute", "trim_text", "sentences", "sentence_spans", "paragraphs", "ends_sentence", "ru_date", "en_number", "en_plural", "en_ordinal", "en_minute",
            "en_on_minute", "en_date", "translit", "inflect_verb", "clean_text", "oneline", "capfirst", "period", "CASES",
            "GENDERS", "name_key"]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from newsgen.config import ROOT
+from newsgen.grammar.text import sentences as split_sentences
 
 FOOTBALL_TEAMS = ("Зенит", "Спартак", "ЦСКА", "Рубин", "Краснодар", "Оренбург", "Ростов", "Динамо", "Локомотив",
                   "Урал", "Крылья Советов", "Ахмат", "Акрон", "Факел", "Пари НН", "Химки", "Сочи", "Торпедо")
@@ -201,7 +202,6 @@ def synth_records(n: int, seed: int = 0, types: Sequence[str] | None = None,
 
 # --- notes ---------------------------------------------------------------------------------------------
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[А-ЯЁA-Z«])")
 _VERBS = (("обыграл", "победил", "переиграл"),)
 _PATTERNS: tuple[tuple[re.Pattern, Any], ...] = (
     # "Победный гол на 71-й минуте с пенальти забил Андрей Мостовой." -> "Андрей Мостовой забил победный гол ..."
@@ -223,7 +223,7 @@ def vary(text: str, rng: random.Random, reorder: bool = True) -> str:
         text = re.sub(rf"\b(?:{'|'.join(group)})(а|о|и)?\b", lambda m: pick + (m.group(1) or ""), text)
     if not reorder:
         return text
-    sentences = _SENTENCES.split(text)
+    sentences = split_sentences(text)
     head, tail = sentences[:1], sentences[1:]
     tail = [pat.sub(fn, s) if rng.random() < 0.5 else s for s in tail for pat, fn in [_pick(s)]]
     # the goal list stays right after the result; the later sentences are independent
