@@ -30,6 +30,10 @@ TOKENS_PER_SECOND = Gauge("newsgen_tokens_per_second", "Tokens/s of the last gen
 BATCH_SIZE = Histogram("newsgen_batch_size", "Requests per generate() call", buckets=(1, 2, 4, 8, 16, 32, 64))
 FACTCHECK = Counter("newsgen_factcheck_total", "Fact-check outcomes: pass, fail (candidate rejected), "
                     "fallback (template note published), unchecked (checking off)", ["result"])
+FALLBACK_CHECK_FAILURES = Counter(
+    "newsgen_fallback_check_failures_total",
+    "Template-only notes that failed their own fact check (a template or checker bug; published anyway)",
+    ["record_type", "task", "language"])
 BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times a backend fell back to another",
                             ["from", "to", "reason"])
 

@@ -117,6 +117,8 @@ class NoteWriter:
         """The deterministic template-only note of a task (checked too, for the record)."""
         note = render_fallback(task.record, task.task, task.language, templates_dir=self.settings.templates_dir)
         verdict = check(task.record, note.text, task.task, note.language) if self.settings.fact_check else None
+        if verdict is not None and not verdict.passed:
+            metrics.FALLBACK_CHECK_FAILURES.labels(task.record_type, task.task, note.language).inc()
         provenance = self._provenance(
             task, model="template", backend="template", template=note.template,
             template_version=note.template_version, sampling={}, prompt_tokens=0, new_tokens=0,

@@ -13,6 +13,7 @@ REQUIRED_ALERTS = {
     "NewsgenBackendFallback",             # backend fallback rate
     "NewsgenFactCheckFallbackRateHigh",   # fact-check fallback rate
     "NewsgenNoNotesPublished",            # no notes published
+    "NewsgenFallbackCheckFailures",       # a template fallback fails its own fact check
 }
 
 
