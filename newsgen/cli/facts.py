@@ -4,8 +4,8 @@
     newsgen check record.json @note.txt --task summary --language en
     newsgen check record.json @- --json < note.txt
 
-Exit 0 when the text passes, 1 when it does not; 2 for a missing file or a bad option, 3 for a record
-that is not valid.
+Exit 0 when the text passes, 1 when it does not; 2 for a missing file or a bad option (an unknown
+``--task`` or ``--language`` included), 3 for a record that is not valid.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from newsgen.cli.common import console, errors_to_exit, settings_or_exit
+from newsgen.routing import TASKS
+from newsgen.seeds import LANGUAGES
 
 out = Console(highlight=False)
 
@@ -53,6 +55,15 @@ def _text(value: str) -> str:
     return _read_file(value[1:]).strip() if value.startswith("@") else value
 
 
+def _one_of(*allowed: str):
+    """An option callback: the value must be one of ``allowed`` (else a usage error, exit 2)."""
+    def validate(value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+    return validate
+
+
 def render_verdict(text: str, verdict) -> None:
     """Print the text with every mismatch's span highlighted, then the mismatch table (with the spans)."""
     shown = Text(text)
@@ -77,8 +88,10 @@ def check_command(
         record: str = typer.Argument(..., help="record file: a .json object or array, or .jsonl (pick with --id)"),
         text: str = typer.Argument(..., help="the text to check, or @FILE to read it from a file (@- for stdin)"),
         record_id: Optional[str] = typer.Option(None, "--id", help="record id in the file (default: the first)"),
-        task: str = typer.Option("note", "--task", "-t", help="note, summary or rewrite"),
-        language: Optional[str] = typer.Option(None, "--language", "-l", help="ru or en (default: settings)"),
+        task: str = typer.Option("note", "--task", "-t", help="note, summary or rewrite",
+                                 callback=_one_of(*TASKS)),
+        language: Optional[str] = typer.Option(None, "--language", "-l", help="ru or en (default: settings)",
+                                               callback=_one_of(*LANGUAGES)),
         as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON instead")) -> None:
     """Check a text against its record: every score, minute, name, number, date and result it states
     must be true of the record. Exit 0 if it passes, 1 if not."""

@@ -16,12 +16,17 @@ Deterministic, rule based, no model. What is read (Russian and English alike, wh
 - minutes ``на 45+2-й минуте``, ``98-я минута``, ``71'``, ``in the 71st minute``, ``(17)`` after a scorer;
   a minute must be one of the named player's events (the nearest name: bracket, clause, sentence), else one
   of the record's; ``идёт 58-я минута``/``прерван на 63-й минуте`` must be the record's ``elapsed``.
+  a report-style minute (``Agüero 19', Müller 55'``) is the name's right before it.
   Hockey minutes are the ordinal minutes of the game clock (``42:17`` is the 43rd), clocks ``05:12`` must be
   the record's;
 - names through the lexicon (``templates/lexicon.json``), pymorphy3 lemmas, rule-of-thumb case endings and a
   transliteration skeleton: ``Зенитом``, ``Мостового``, ``Andrey``/``Andrei`` all match; a surname alone
-  counts. A capitalised run the record does not contain fails: ``player`` when person-like (pymorphy3
-  Name/Surn/Patr, or a word no dictionary knows), ``name`` otherwise (places, organisations); a team of
+  counts. Words are Unicode (``Müller``, ``Côte d'Ivoire``, ``N'Golo Kanté``, ``Saint-Étienne``, ``Ким
+  Мин-джэ``, ``Нефтехимик-2``), compared after NFC with ``ё`` as ``е``; the skeleton drops accents
+  (``Muller`` = ``Müller``); an initial stands for the first name (``А. Мостовой``, ``S. Agüero``). A
+  capitalised run the record does not contain fails: ``player`` when person-like (pymorphy3
+  Name/Surn/Patr, or a word no dictionary knows, or a wrong initial or unknown surname with a record
+  person's name: ``И. Мостовой``, ``Sergio Ramírez``), ``name`` otherwise (places, organisations); a team of
   the lexicon that is not in this match fails as ``team``;
 - results: ``обыграл``, ``победил``, ``уступил``, ``проиграл``, ``ведёт``, ``сильнее оказался``, ``в пользу``,
   ``победа «Зенита»``/``принёс «Зениту» победу``/``поражение от``, ``вничью``, ``beat``, ``won``, ``lost to``,
@@ -37,7 +42,14 @@ Deterministic, rule based, no model. What is read (Russian and English alike, wh
   other number (digits, ``три``, ``XIX``) must be in the record or follow from it (counts, sums, margins,
   seconds left in a period). News events allow what their fields state; a rewrite what its source states.
 - required (task ``note``/``summary`` of a match): a finished match's final score and winner (or draw),
-  a live match's current score, an unplayed or abandoned match's status.
+  a live match's current score, an unplayed or abandoned match's status; a rewrite must keep at least one
+  name or number of its source (``unrelated``);
+- readability (:mod:`newsgen.facts.readability`), any text: it ends at a sentence end, not after an
+  initial or an abbreviation that needs its word (``Гол забил А.``, ``2:1 в г.``: ``truncated``), and no
+  four words in a row come twice (``repetition``; a name counts as one word, and four with two numbers
+  are data: ``31 очко, 4 подбора`` of two leaders).
+
+An unknown task (not ``note``, ``summary``, ``rewrite``) or language (not ``ru``, ``en``) is a ``ValueError``.
 
 Honest limits:
 
@@ -58,6 +70,8 @@ Honest limits:
   transliterated Russian surname (``Petrov``, ``Tikhonenko``): there is no English dictionary here.
 - Names without letters (``{{ x }}``, ``№ 7``) cannot be found in a text; a note about such a team misses
   its winner.
+- A rewrite that keeps one name or number of its source passes ``unrelated`` however garbled the rest (its
+  unknown names still fail); a loop shorter than four words (``гол, гол, гол``) is no ``repetition``.
 - Status words and dates about another match (``ответный матч состоится 3 декабря``) are read as this
   match's.
 - A team whose name is also a city (``Краснодар``, ``Самара``) is always read as the team.

@@ -32,6 +32,8 @@ DRAW_WORDS = {"вничью", "ничья", "ничейный", "drew", "draw", 
 #: a claim next to one of these is about a part of the match
 PART_RU = {"четверть", "период", "тайм", "пятиминутка", "отрезок", "половина", "треть"}
 PART_EN = {"quarter", "quarters", "period", "periods", "half", "halves", "frame"}
+#: a part noun after these says when (``in the second quarter``, ``во второй четверти``)
+DURING = {"in", "during", "в", "во"}
 REGULATION = re.compile(r"основн\w+\s+врем|regulation|normal time|90 minutes|60 minutes", re.I)
 NEGATION = {"не", "not", "never", "n't", "failed", "to"}
 
@@ -129,13 +131,15 @@ def _negated(tokens: list[Token], i: int) -> bool:
     return i > 0 and tokens[i - 1].sentence == tokens[i].sentence and fold(tokens[i - 1].text) in NEGATION
 
 
-def _about_part(tokens: list[Token], i: int) -> bool:
-    """A part-of-match noun within five words of token ``i`` in its clause."""
+def _about_part(tokens: list[Token], i: int, now: bool = False) -> bool:
+    """A part-of-match noun within five words of token ``i`` in its clause; with ``now`` (a lead), not one
+    that says when (``lead 41-30 in the second quarter``: the current score)."""
     t = tokens[i]
     for j in range(max(0, i - 5), min(len(tokens), i + 6)):
         u = tokens[j]
         if j != i and u.clause == t.clause and (has_lemma(u, PART_RU, ("NOUN",)) or fold(u.text) in PART_EN):
-            return True
+            if not (now and any(fold(w.text) in DURING for w in tokens[max(0, j - 3):j])):
+                return True
     return False
 
 
@@ -187,7 +191,7 @@ def find_claims(tokens: list[Token], mentions: list[Mention], seg: Segments) -> 
             claims += _noun_claim(tokens, i, teams)
             continue
         verb = _verb_kind(t)
-        if verb is None or _negated(tokens, i) or _about_part(tokens, i):
+        if verb is None or _negated(tokens, i) or _about_part(tokens, i, now=verb in ("lead", "trail")):
             continue
         subject = _subject(teams, persons, t)
         if subject is None and verb in ("win", "lead") and has_lemma(t, {"победить", "выиграть"}):

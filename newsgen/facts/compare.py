@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from newsgen.facts import claims as cl
+from newsgen.facts import readability
 from newsgen.facts.expected import Expected, Person, build
 from newsgen.facts.extract import (DateFact, MinuteFact, NumberFact, PairFact, find_dates, find_minutes,
                                    find_numbers, find_pairs)
@@ -21,6 +22,8 @@ from newsgen.facts.text import MONTHS_RU, Segments, Token, is_cyrillic, segment,
 from newsgen.facts.verdict import FactCheck, Mismatch
 from newsgen.grammar import Lexicon
 from newsgen.records import UNPLAYED
+from newsgen.routing import TASKS
+from newsgen.seeds import LANGUAGES
 
 #: tasks whose match notes must state the score and the winner (or the status)
 REQUIRED_TASKS = ("note", "summary")
@@ -29,6 +32,8 @@ ELAPSED_CONTEXT = re.compile(r"ид[её]т|прерван|останов|in pro
 TIME_PREPOSITION = re.compile(r"(?:\b[вс]|\bдо|\bк|\bat|\bfrom|\buntil|\bto|\bby|\bна)\s*$", re.I)
 ATTENDANCE_UNIT = re.compile(r"^(?:зрител|болельщик|spectator|fan|crowd|people)")
 ATTENDANCE_BEFORE = re.compile(r"(?:attendance|посещаемость)[^.\d]*:\s*$", re.I)
+#: the mark of a report-style minute (``71'``), written right after its player's name
+REPORT_MINUTE = "'’′"
 GOAL_UNIT = re.compile(r"^(?:гол|шайб|мяч|goal)")
 STATS = {"points": re.compile(r"^(?:очк|point|pts)"), "rebounds": re.compile(r"^(?:подбор|rebound)"),
          "assists": re.compile(r"^(?:передач|assist)")}
@@ -71,13 +76,15 @@ class Context:
     def team(self, side: str | None) -> str:
         return self.exp.teams[side].label if side in self.exp.teams else "?"
 
-    def persons_near(self, span: tuple[int, int], brackets: bool = False) -> list[Mention]:
+    def persons_near(self, span: tuple[int, int], brackets: bool = False, report: bool = False) -> list[Mention]:
         """The person mention a fact at ``span`` belongs to: the name right before a bracket it opens, else
         the nearest person in its clause, else the nearest before it in its sentence (``Угальде — на
         45+2-й``), else the first after it. ``brackets``: a fact inside ``(...)`` belongs to the name right
-        before the bracket (``Иван Ухов (24 очка, 4 подбора)``)."""
+        before the bracket (``Иван Ухов (24 очка, 4 подбора)``); ``report``: a fact right after a name
+        is his (``Agüero 19', Müller 55'``)."""
         people = [m for m in self.mentions if m.kind == "person"]
-        owner = self._bracket_owner(span, people) if brackets else []
+        owner = (self._bracket_owner(span, people) if brackets else []) or \
+            (self._owner_before(span[0], people) if report else [])
         if owner:
             return owner
         clause, sentence = self.seg.clause_of(span[0]), self.seg.sentence_of(span[0])
@@ -93,7 +100,11 @@ class Context:
         open_at = self.text.rfind("(", 0, span[0])
         if open_at < 0 or ")" in self.text[open_at:span[0]]:
             return []
-        return [m for m in people if m.span[1] <= open_at and not self.text[m.span[1]:open_at].strip()][-1:]
+        return self._owner_before(open_at, people)
+
+    def _owner_before(self, pos: int, people: list[Mention]) -> list[Mention]:
+        """The person whose mention ends right before ``pos`` (only spaces between)."""
+        return [m for m in people if m.span[1] <= pos and not self.text[m.span[1]:pos].strip()][-1:]
 
 
 def _a(word: str | None) -> str:
@@ -111,8 +122,13 @@ def check(record: dict[str, Any], text: str, task: str = "note", language: str =
     Every score, minute, date, number, name, result and status word the text states must be true of the
     record; a match note (task ``note`` or ``summary``) must also state the final score and the winner
     (or, for an unplayed or abandoned match, its status). ``language`` is a hint for reading numbers
-    (``54,312`` is English grouping); both languages' patterns are always applied.
+    (``54,312`` is English grouping); both languages' patterns are always applied. A rewrite must keep
+    a name or number of its source; every text must end at a sentence end and repeat no four words
+    (:mod:`newsgen.facts.readability`). An unknown ``task`` or ``language`` is a :class:`ValueError`.
     """
+    if task not in TASKS or language not in LANGUAGES:
+        raise ValueError(f"task must be one of {', '.join(TASKS)} and language one of {', '.join(LANGUAGES)}; "
+                         f"got {task!r}, {language!r}")
     exp = build(record, lexicon or default_lexicon())
     seg = segment(text)
     ctx = Context(text, exp, seg, tokenize(text, seg))
@@ -136,6 +152,9 @@ def check(record: dict[str, Any], text: str, task: str = "note", language: str =
     else:
         _check_text_pairs(ctx, pairs)
     _check_numbers(ctx, numbers)
+    if task == "rewrite" and exp.type == "rewrite_request":
+        _check_kept(ctx, bool(dates or pairs or numbers))
+    ctx.mismatches += readability.problems(seg, [(m.span, m.label) for m in ctx.mentions])
     mismatches = sorted(ctx.mismatches, key=lambda m: m.span or (len(text), len(text)))
     return FactCheck(passed=not mismatches, mismatches=mismatches, checked=dict(sorted(ctx.checked.items())))
 
@@ -167,6 +186,20 @@ def _check_names(ctx: Context, unknown: list[UnknownName]) -> None:
             ctx.fail("player", u.span, u.text, people, f"{u.text!r} is nobody the record names")
         else:
             ctx.fail("name", u.span, u.text, "-", f"{u.text!r} is not a name the record contains")
+
+
+def _states_facts(text: str) -> bool:
+    """Whether ``text`` has a number or a capitalised word inside a sentence (a name)."""
+    words = tokenize(text, segment(text))
+    return bool(re.search(r"\d", text)) or any(t.capitalised and not t.initial for t in words)
+
+
+def _check_kept(ctx: Context, stated: bool) -> None:
+    """A rewrite keeps at least one name or number of its source (else it is about something else)."""
+    source = ctx.exp.record.get("text", "")
+    if not stated and not ctx.mentions and _states_facts(source):
+        ctx.fail("unrelated", None, "", "a name or number of the source",
+                 "the rewrite keeps none of its source's names and numbers")
 
 
 # --- dates, times, numbers ------------------------------------------------------------------------------
@@ -376,7 +409,7 @@ def _check_minutes(ctx: Context, minutes: list[MinuteFact]) -> None:
                          f"{f.text!r}: play {'stopped' if exp.status == 'abandoned' else 'is'} at minute "
                          f"{exp.elapsed_minute}")
             continue
-        near = ctx.persons_near(f.span, brackets=True)
+        near = ctx.persons_near(f.span, brackets=True, report=f.text[-1] in REPORT_MINUTE)
         people = [exp.persons[n] for m in near for n in m.persons if n in exp.persons]
         events = set().union(*(p.minutes for p in people)) if people else set()
         if events:

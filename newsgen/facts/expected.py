@@ -266,10 +266,10 @@ def team_named(name: str, lexicon: Lexicon, side: str | None, kind: str = "team"
 def _person_named(name: str, lexicon: Lexicon) -> Named:
     """A person with lexicon forms, safe pymorphy3 inflections, English name; each word alone as partial."""
     named = Named("person", name)
+    forms = [lexicon.player(name, case) for case in CASES] + [lexicon.en(name)]
     _add(named, name, extra=True)
-    for case in CASES:
-        _add(named, lexicon.player(name, case))
-    _add(named, lexicon.en(name))
+    for form in forms:
+        _add(named, form)
     if not named.phrases:
         return named
     # one word alone (a surname, a first name): the case forms of each word position merged
@@ -281,7 +281,19 @@ def _person_named(name: str, lexicon: Lexicon) -> Named:
         else:
             named.partial += [Phrase((keys,)) for keys in phrase.words if _long_enough(keys)]
     named.partial += [Phrase((frozenset(k),)) for k in merged if _long_enough(k)]
+    for form in [name] + forms:
+        _add_initialled(named, form, extra=form is name)
     return named
+
+
+def _add_initialled(named: Named, text: str, extra: bool) -> None:
+    """The name with its first word as an initial: ``А. Мостовой``, ``A. Mostovoy``, ``J. Félix``."""
+    words = WORD.findall(text)
+    rest = _phrase(" ".join(words[1:]), extra) if len(words) >= 2 else None
+    if rest is not None:
+        phrase = Phrase((word_keys(words[0][0]),) + rest.words)
+        if phrase not in named.phrases:
+            named.phrases.append(phrase)
 
 
 def _long_enough(keys: frozenset[str] | set[str]) -> bool:
@@ -362,8 +374,9 @@ def _numbers(exp: Expected) -> None:
     r = exp.record
     pool = set(_ints(r))
     if exp.is_match:
-        for s in _strings(r):
-            pool |= {n.value for n in extract.find_numbers(s, [])}
+        for s in _strings(r):        # also as English names them: 1/8 финала -> round of 16
+            for text in {s, exp.lexicon.en(s)} if exp.lexicon else {s}:
+                pool |= {n.value for n in extract.find_numbers(text, [])}
     for day, month, year in exp.dates:
         pool |= {day, month} | ({year} if year else set())
     for a, b in exp.times | exp.clocks:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from newsgen.facts.text import MONTHS_EN, MONTHS_RU, WORD, fold, number_word
+from newsgen.facts.text import LETTER, MONTHS_EN, MONTHS_RU, WORD, fold, number_word
 
 Span = tuple[int, int]
 
@@ -64,10 +64,14 @@ class NumberFact:
 
 _MONTH_RU = "|".join(MONTHS_RU)
 _MONTH_EN = "|".join(m.capitalize() for m in MONTHS_EN)
+#: a month name is a whole word: ``1 Augustinsson`` is no date
+_NOT_LETTER = r"(?![^\W\d_])"
 DATE_PATTERNS = (
-    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+({_MONTH_RU})(?:\s+(\d{{4}})(?:\s*(?:г\.|года?))?)?", re.I), "dmy"),
-    (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_EN})(?:,?\s+(\d{{4}}))?"), "dmy"),
-    (re.compile(rf"\b({_MONTH_EN})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"), "mdy"),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})\s+({_MONTH_RU}){_NOT_LETTER}(?:\s+(\d{{4}})(?:\s*(?:г\.|года?))?)?", re.I),
+     "dmy"),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_EN}){_NOT_LETTER}(?:,?\s+(\d{{4}}))?"),
+     "dmy"),
+    (re.compile(rf"(?<![^\W\d_])({_MONTH_EN})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"), "mdy"),
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
     (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), "dotted"),
 )
@@ -82,7 +86,7 @@ MINUTE_PATTERNS = (
     # in the 71st minute, a 52nd-minute goal, 90+3rd minute
     re.compile(r"(?<![\d+])(\d{1,3})(?:\+(\d{1,2}))?(?:st|nd|rd|th)[\s-]+minute", re.I),
     # 71', 45+2'
-    re.compile(r"(?<![\d+])(\d{1,3})(?:\+(\d{1,2}))?['’′](?![A-Za-z])"),
+    re.compile(rf"(?<![\d+])(\d{{1,3}})(?:\+(\d{{1,2}}))?['’′]{_NOT_LETTER}"),
 )
 #: "in the 45th" counts as a minute when the sentence speaks of minutes
 EN_ELLIPTIC_MINUTE = re.compile(r"(?<=\bin the )(\d{1,3})(?:\+(\d{1,2}))?(?:st|nd|rd|th)\b"
@@ -93,7 +97,7 @@ NUMBER = re.compile(
     r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+(?:[.,]\d+)?)(?![\d])",
     re.I)
 SCALE = re.compile(r"^[\s-]*(тыс\w*\.?|млн\.?|миллион\w*|млрд\.?|миллиард\w*|thousand|million|billion|bn\b)", re.I)
-UNIT_WORD = re.compile(r"^[\s-]*([A-Za-zА-Яа-яЁё%]+)")
+UNIT_WORD = re.compile(rf"^[\s-]*((?:{LETTER}|%)+)")
 APPROXIMATE = re.compile(r"(?:около|более|свыше|почти|примерно|порядка|менее|about|over|more than|nearly|almost|"
                          r"some|around|roughly)\s*$", re.I)
 ROMAN = re.compile(r"\b(?=[IVXLC]{2,7}\b)(C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})\b")

@@ -14,13 +14,16 @@ from functools import lru_cache
 
 from newsgen.facts.expected import Expected, Named, Phrase, lexicon_teams
 from newsgen.facts.extract import Span
-from newsgen.facts.text import EN_COMMON, NOT_SUBJECT_AFTER, RU_ABBREVIATIONS, Token, fold, is_known_word, parses
+from newsgen.facts.text import (EN_COMMON, NOT_SUBJECT_AFTER, RU_ABBREVIATIONS, Token, fold, has_lemma, is_known_word,
+                                parses)
 
 PERSON_TAGS = {"Name", "Surn", "Patr"}
 PLACE_TAGS = {"Geox", "Orgn", "Trad"}
 _KIND_RANK = {"team": 3, "person": 2, "foreign_team": 1, "known": 0}
 #: words that refer to a side: lemma (Russian, plural forms only) or English word -> side
 SIDE_WORDS_RU = {"хозяин": "home", "гость": "away"}
+#: words whose case a quoted team name after them takes (``команду «Лон»``)
+WRAPPERS = {"команда", "клуб"}
 SIDE_WORDS_EN = {"hosts": "home", "visitors": "away", "guests": "away"}
 #: a transliterated Russian surname (Petrov, Karasyov, Shchetinin, Kolotievsky, Tikhonenko, Martyuk)
 RU_SURNAME_EN = re.compile(r"[a-z]{2,}(?:ov|ev|yov|in|yn|sky|skiy|skii|enko|yuk|uk|ich|ova|eva|ina|aya)(?:'s)?$")
@@ -75,8 +78,14 @@ def _lexicon_index(lexicon) -> Index:
     return _index(lexicon_teams(lexicon))
 
 
+def _initial(text: str, a: Token, b: Token) -> bool:
+    """Whether ``a`` is a capital letter with a dot right before ``b`` (``А. Мостовой``)."""
+    return len(a.text) == 1 and a.capitalised and bool(re.fullmatch(r"\.\s*", text[a.end:b.start]))
+
+
 def _adjacent(text: str, a: Token, b: Token) -> bool:
-    return a.sentence == b.sentence and bool(re.fullmatch(r"[\s\-«»\"]*", text[a.end:b.start]))
+    return a.sentence == b.sentence and (_initial(text, a, b) or
+                                         bool(re.fullmatch(r"[\s\-«»\"]*", text[a.end:b.start])))
 
 
 def _cases(token: Token) -> frozenset[str] | None:
@@ -136,12 +145,37 @@ def find_mentions(text: str, tokens: list[Token], exp: Expected) -> tuple[list[M
             mentions.append(_mention(text, tokens, i, i + length - 1, lead.kind, lead.label, lead.side, people))
             i += length
             continue
-        if t.keys & exp.vocabulary:
+        initial = i + 1 < len(tokens) and _initial(text, t, tokens[i + 1])
+        if t.keys & exp.vocabulary and not initial:
             mentions.append(_mention(text, tokens, i, i, "known", t.text))
         else:
             unmatched.append(t)
         i += 1
-    return mentions, _unknown_runs(text, unmatched, exp)
+    wrong, unmatched = _other_people(text, tokens, mentions, unmatched)
+    kept = [m for m in mentions if not any(u.span[0] <= m.span[0] and m.span[1] <= u.span[1] for u in wrong)]
+    return kept, wrong + _unknown_runs(text, unmatched, exp)
+
+
+def _other_people(text: str, tokens: list[Token], mentions: list[Mention],
+                  unmatched: list[Token]) -> tuple[list[UnknownName], list[Token]]:
+    """Persons the record does not name though a word of theirs is a record person's: a wrong initial
+    (``И. Мостовой`` for Андрей Мостовой) or a first name with an unknown surname (``Sergio Ramírez`` for
+    Sergio Agüero). Returns them and the unmatched tokens left."""
+    starts = {m.first: m for m in mentions if m.kind == "person"}
+    ends = {m.last: m for m in mentions if m.kind == "person" and m.first == m.last}
+    found, rest = [], []
+    for t in unmatched:
+        after, before = starts.get(t.index + 1), ends.get(t.index - 1)
+        if after is not None and _initial(text, t, tokens[t.index + 1]):
+            span = (t.start, after.span[1])
+        elif before is not None and _adjacent(text, tokens[t.index - 1], t) and \
+                word_class(t.text, False) != "ordinary":
+            span = (before.span[0], t.end)
+        else:
+            rest.append(t)
+            continue
+        found.append(UnknownName(span, text[span[0]:span[1]], True))
+    return found, rest
 
 
 def side_label(side: str) -> str:
@@ -175,8 +209,18 @@ def _longest(text: str, tokens: list[Token], i: int, indexes: list[Index],
 def _mention(text: str, tokens: list[Token], first: int, last: int, kind: str, label: str,
              side: str | None = None, persons: tuple[str, ...] = ()) -> Mention:
     a, b = tokens[first], tokens[last]
-    return Mention((a.start, b.end), first, last, kind, label, side, persons, _cases(a),
-                   _after_non_subject_word(tokens, first, text), a.sentence, a.clause)
+    head = first - 1 if _wrapped(text, tokens, first) else first
+    return Mention((a.start, b.end), first, last, kind, label, side, persons, _cases(tokens[head]),
+                   _after_non_subject_word(tokens, head, text), a.sentence, a.clause)
+
+
+def _wrapped(text: str, tokens: list[Token], i: int) -> bool:
+    """A quoted name after ``команда``/``клуб`` (``команду «Лон»``): that word carries the case."""
+    if i == 0:
+        return False
+    prev = tokens[i - 1]
+    return prev.sentence == tokens[i].sentence and has_lemma(prev, WRAPPERS, ("NOUN",)) and \
+        bool(re.fullmatch(r"\s*«", text[prev.end:tokens[i].start]))
 
 
 # --- unknown names --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ A *key* of a word is a folded string it can be recognised by: the word itself (l
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,9 +16,11 @@ from newsgen.grammar import _morph as morph  # one shared MorphAnalyzer (its dic
 from newsgen.grammar import translit
 from newsgen.grammar.text import sentence_spans
 
-WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:['’][A-Za-z]+|-[A-Za-zА-Яа-яЁё]+)*")
-#: a sentence ends at . ! ? … (and closing quotes) before a space and a capital, digit, quote or dash
-SENTENCE_END = re.compile(r"[.!?…]+[»\"”)]*\s+(?=[«\"„“(А-ЯЁA-Z0-9—–-])")
+#: a letter of any script (the combining accents of a decomposed letter stay with it: ``Mu\u0308ller``)
+LETTER = r"(?:[^\W\d_][\u0300-\u036f]*)"
+#: a word: letters, with inner apostrophes (``O'Shea``, ``d'Ivoire``, ``N’Golo``) and hyphens (``Saint-Étienne``,
+#: ``Нефтехимик-2``)
+WORD = re.compile(rf"{LETTER}+(?:['’ʼ]{LETTER}+|-{LETTER}+|-\d+(?!\d|[.,:]\d))*")
 #: clause separators inside a sentence
 CLAUSE_BREAK = re.compile(r"[,;:()—–]|\s-\s|\s(?:а|но|and|but)\s")
 #: words after which a team is not the subject of a result verb: prepositions (``в Самаре``, ``at Rubin``),
@@ -69,8 +72,19 @@ EN_NUMBERS = {"zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "
 
 
 def fold(text: str) -> str:
-    """Lower case, ``ё`` as ``е``, typographic apostrophe as ``'``."""
-    return text.lower().replace("ё", "е").replace("’", "'")
+    """NFC, lower case, ``ё`` as ``е``, typographic apostrophes as ``'``."""
+    return unicodedata.normalize("NFC", text).lower().replace("ё", "е").replace("’", "'").replace("ʼ", "'")
+
+
+#: Latin letters that do not decompose into a base letter and an accent
+_LATIN_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe", "ı": "i",
+                              "þ": "th"})
+
+
+def strip_accents(text: str) -> str:
+    """``müller`` -> ``muller``, ``džemaili`` -> ``dzemaili``, ``ø`` -> ``o`` (lower-case Latin)."""
+    bare = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
+    return "".join(ch for ch in bare if not unicodedata.combining(ch))
 
 
 def is_cyrillic(text: str) -> bool:
@@ -80,12 +94,12 @@ def is_cyrillic(text: str) -> bool:
 def skeleton(word: str) -> str:
     """A spelling-tolerant Latin key: ``Andrey``/``Andrei``/``Андрей`` -> ``andrei``; ``Yegor``/``Egor`` ->
     ``egor``; ``Semyonov``/``Семёнов`` -> ``semenov``; double letters collapsed."""
-    low = fold(translit(word) if is_cyrillic(word) else word)
+    low = strip_accents(fold(translit(word) if is_cyrillic(word) else word))
     low = re.sub(r"'s$", "", low)
     low = low.replace("x", "ks").replace("shch", "sch").replace("kh", "h").replace("j", "i")
     low = re.sub(r"y[eo]", "e", low)
     low = low.replace("y", "i")
-    low = re.sub(r"[^a-z]", "", low)
+    low = re.sub(r"[^a-z0-9]", "", low)
     return re.sub(r"(.)\1+", r"\1", low)
 
 
@@ -266,5 +280,6 @@ def has_lemma(token: Token, lemmas: set[str] | frozenset[str], pos: tuple[str, .
 
 
 __all__ = ["Token", "Segments", "segment", "tokenize", "fold", "skeleton", "word_keys", "parses", "Parse",
-           "inflected_forms", "number_word", "has_lemma", "is_known_word", "is_cyrillic", "MONTHS_RU",
+           "inflected_forms", "number_word", "has_lemma", "strip_accents", "WORD", "LETTER",
+           "is_known_word", "is_cyrillic", "MONTHS_RU",
            "MONTHS_EN", "EN_COMMON", "RU_ABBREVIATIONS", "NOT_SUBJECT_AFTER"]

@@ -23,6 +23,10 @@ KINDS = {
     "missing_score": "a match note without the final (or, live, the current) score",
     "missing_winner": "a note of a finished match that never says who won (or that it was a draw)",
     "missing_status": "a note of a postponed, cancelled, abandoned or scheduled match without its status",
+    "unrelated": "a rewrite that keeps none of its source's names and numbers",
+    "truncated": "a text that does not end at a sentence end (no final . ! ? …, or cut after an initial or an "
+                 "abbreviation such as «г.»)",
+    "repetition": "four words in a row that the text already has (a loop)",
 }
 
 

@@ -66,3 +66,10 @@ def test_bad_input_exits_2_or_3(tmp_path):
     invalid = tmp_path / "bad.json"
     invalid.write_text(json.dumps({"type": "football_match", "id": "x"}), encoding="utf-8")
     assert run(str(invalid), "x").exit_code == 3
+
+
+def test_an_unknown_task_or_language_is_a_usage_error():
+    for option in (["--task", "notes"], ["--language", "de"]):
+        result = run(FOOTBALL, "--id", "rpl-2026-15-zen-spa", GOOD, *option)
+        assert result.exit_code == 2, result.output
+        assert "is not one of" in result.output and "passed" not in result.output

@@ -1,0 +1,76 @@
+"""Readability rules: a text ends at a sentence end (not cut after an initial or after an abbreviation
+that needs a following word) and repeats no four words in a row.
+
+They look at the text only, not at the record: a weak model's loop (``«Зенит» обыграл «Спартак» ...
+«Зенит» обыграл «Спартак» ...``) and a text the sentence cutter left dangling (``Гол забил А.``, ``2:1 в
+г.``) state no false fact, yet are no note.
+"""
+from __future__ import annotations
+
+import re
+
+from newsgen.facts.text import WORD, Segments, fold
+from newsgen.facts.verdict import Mismatch
+from newsgen.grammar.text import ends_sentence
+
+Span = tuple[int, int]
+NGRAM = 4
+#: the units of a repeat: words, and numbers with what joins them (``2:0``, ``45+2``: a goal list's running
+#: scores and minutes tell its lines apart)
+UNIT = re.compile(rf"\d+(?:[:+–—-]\d+)*|{WORD.pattern}")
+
+
+def problems(seg: Segments, names: list[tuple[Span, str]]) -> list[Mismatch]:
+    """The readability mismatches of a text (its ``seg``): ``truncated`` and ``repetition``. ``names`` are
+    the spans and labels of the names found in it: a name counts as one word (``Son Khyn Min scored
+    twice. Son Khyn Min scored the winner`` repeats no four words)."""
+    return _ending(seg) + _repetitions(seg.text, names)
+
+
+def _ending(seg: Segments) -> list[Mismatch]:
+    """``truncated`` (its span: the last sentence) unless the text ends at a sentence end
+    (:func:`newsgen.grammar.text.ends_sentence`: not after an initial, ``в г.``, ``St.``)."""
+    body = seg.text.rstrip()
+    if ends_sentence(body):
+        return []
+    start = seg.sentences[-1][0]
+    return [Mismatch(kind="truncated", span=(start, len(body)) if body else None, found=body[start:],
+                     expected="a complete last sentence",
+                     message="the text does not end at a sentence end: no final . ! ? or …, or it stops after "
+                             "an initial or an abbreviation that needs its word")]
+
+
+def _units(text: str, names: list[tuple[Span, str]]) -> list[tuple[str, Span]]:
+    """Words and numbers (case folded) with their spans; a name is one unit, its label."""
+    units: list[tuple[str, Span]] = []
+    for m in UNIT.finditer(text):
+        name = next(((span, label) for span, label in names if span[0] <= m.start() < span[1]), None)
+        if name is None:
+            units.append((fold(m.group()), m.span()))
+        elif not units or units[-1][1] != name[0]:
+            units.append(("\0" + name[1], name[0]))
+    return units
+
+
+def _repetitions(text: str, names: list[tuple[Span, str]]) -> list[Mismatch]:
+    """Each run of units that repeats an earlier run of four; four with two numbers are data, not a loop
+    (two leaders with ``31 очко, 4 подбора`` each)."""
+    units = _units(text, names)
+    seen: set[tuple[str, ...]] = set()
+    found: list[Mismatch] = []
+    for i in range(len(units) - NGRAM + 1):
+        gram = tuple(u for u, _ in units[i:i + NGRAM])
+        if sum(u[:1].isdigit() for u in gram) >= 2:
+            continue
+        if gram not in seen:
+            seen.add(gram)
+            continue
+        start, end = units[i][1][0], units[i + NGRAM - 1][1][1]
+        if found and found[-1].span[1] >= start:       # the same repeated run, one word on
+            start = found.pop().span[0]
+        found.append(Mismatch(kind="repetition", span=(start, end), found=text[start:end], expected="no repeat",
+                              message=f"{text[start:end]!r} repeats words the text already has"))
+    return found
+
+
+__all__ = ["problems", "NGRAM"]
