@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
     batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
     fact_check: bool = Field(True, description="publish only model texts whose facts match the record")
+    grounding: Literal["strict", "numbers", "off"] = Field(
+        "strict", description="record-grounded decoding: strict = numbers, quoted names and capitalised words "
+        "only from the record; numbers = numbers only; off = unconstrained")
     candidates: int = Field(3, ge=1, le=16, description="texts generated per note at most before the template "
                             "fallback (best-of-N under the fact check)")
     # Editor desk (`newsgen desk`)

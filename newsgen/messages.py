@@ -87,6 +87,8 @@ class Provenance(_Message):
     fallback: bool = Field(False, description="text from the template-only path, not the model")
     fallback_reason: str | None = Field(None, description="why: status_gate, fact_check or generation_error")
     candidate: int | None = Field(None, description="which generated candidate was published (0 = first)")
+    grounding: str | None = Field(None, description="record-grounded decoding of the model text: strict, "
+                                  "numbers or off (None for template notes)")
     factcheck: dict[str, Any] | None = Field(None, description="the fact-check verdict of the published text")
     rejected: list[Candidate] = Field(default_factory=list, description="candidates that failed the fact check")
 

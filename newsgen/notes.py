@@ -13,11 +13,13 @@ import socket
 from typing import Any, Mapping, Sequence
 
 from newsgen import metrics
+from newsgen.allowed import frame_words, grounding_for
 from newsgen.config import Settings
 from newsgen.errors import GenerationError
 from newsgen.facts import check
 from newsgen.fallback import needs_model, render_fallback
 from newsgen.generation import GenerationRequest, GenerationResult, Generator, SamplingParams
+from newsgen.generation.grounding import Grounding
 from newsgen.generation.postprocess import finish_text
 from newsgen.messages import Candidate, NoteMessage, Provenance, TaskMessage
 
@@ -38,11 +40,19 @@ def sampling_for(settings: Settings, key: str, candidate: int = 0,
     return SamplingParams(**values, seed=sampling_seed(s.seed, key, candidate))
 
 
+def grounding_of(settings: Settings, task: TaskMessage) -> Grounding | None:
+    """What the task's text may state (:mod:`newsgen.allowed`); None when grounding is off."""
+    frame = frame_words(str(settings.templates_dir), task.record_type, task.language)
+    return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame)
+
+
 def request_for(settings: Settings, task: TaskMessage, candidate: int = 0,
-                model_defaults: Mapping[str, Any] | None = None) -> GenerationRequest:
+                model_defaults: Mapping[str, Any] | None = None,
+                grounding: Grounding | None = None) -> GenerationRequest:
     """The generation request of one candidate of a task."""
     return GenerationRequest(prompt=task.seed.prompt, prefix=task.seed.prefix,
-                             sampling=sampling_for(settings, task.key, candidate, model_defaults))
+                             sampling=sampling_for(settings, task.key, candidate, model_defaults),
+                             grounding=grounding)
 
 
 class NoteWriter:
@@ -59,12 +69,13 @@ class NoteWriter:
                                          if not needs_model(t.record)}
         pending = [t for t in tasks if t.key not in notes]
         rejected: dict[str, list[Candidate]] = {t.key: [] for t in pending}
+        grounding = {t.key: grounding_of(self.settings, t) for t in pending}
         for candidate in range(self.settings.candidates):
             if not pending:
                 break
             try:
-                results = self.generator.generate([request_for(self.settings, t, candidate, self.model_sampling)
-                                                   for t in pending])
+                results = self.generator.generate([request_for(self.settings, t, candidate, self.model_sampling,
+                                                               grounding[t.key]) for t in pending])
             except GenerationError as exc:
                 if exc.retriable:
                     raise                     # the task is retried: the same request may succeed later
@@ -109,7 +120,7 @@ class NoteWriter:
             template_version=task.seed.template_version,
             sampling={k: v for k, v in vars(sampling).items() if k != "stop"},
             prompt_tokens=res.prompt_tokens, new_tokens=res.new_tokens, finish_reason=res.finish_reason,
-            timings_ms=res.timings_ms, candidate=candidate,
+            timings_ms=res.timings_ms, candidate=candidate, grounding=self.settings.grounding,
             factcheck=verdict.model_dump(mode="json") if verdict else None, rejected=rejected)
         return self._message(task, text, task.language, provenance)
 

@@ -7,9 +7,12 @@ Small on purpose: no heavy imports. Backends (``torch_backend``, ``onnx_backend`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from newsgen.generation.grounding import Grounding
 
 
 @dataclass(frozen=True)
@@ -28,11 +31,13 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One prompt. ``prefix`` is the shared few-shot part the prompt starts with (its KV is reusable)."""
+    """One prompt. ``prefix`` is the shared few-shot part the prompt starts with (its KV is reusable);
+    ``grounding`` limits the numbers and names the text may write (:mod:`newsgen.generation.grounding`)."""
 
     prompt: str
     sampling: SamplingParams = SamplingParams()
     prefix: str = ""
+    grounding: Grounding | None = None
 
     def __post_init__(self) -> None:
         if not self.prompt.startswith(self.prefix):
@@ -46,7 +51,7 @@ class GenerationResult:
     text: str
     prompt_tokens: int
     new_tokens: int
-    finish_reason: str               # "stop" (stop string), "eos" or "length"
+    finish_reason: str               # "stop" (stop string), "eos", "length" or "grounding" (no allowed token)
     backend: str
     timings_ms: dict[str, float] = field(default_factory=dict)
 

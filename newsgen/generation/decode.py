@@ -19,6 +19,7 @@ import numpy as np
 
 from newsgen.errors import GenerationError
 from newsgen.generation.base import GenerationRequest, GenerationResult, ModelRunner
+from newsgen.generation.grounding import RowConstraint, TokenTable
 from newsgen.generation.sampling import choose_batch
 
 
@@ -39,6 +40,7 @@ class DecodingGenerator:
         self.sampling_defaults = dict(sampling_defaults or {})
         self._prefix_cache: OrderedDict[str, tuple[list[int], Any, np.ndarray | None]] = OrderedDict()
         self._prefix_cache_size = prefix_cache_size
+        self._tokens: TokenTable | None = None
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
@@ -53,6 +55,14 @@ class DecodingGenerator:
             for i, res in zip(idx, self._generate_group(prefix, [requests[i] for i in idx])):
                 results[i] = res
         return results  # type: ignore[return-value]
+
+    def _constraint(self, request: GenerationRequest, vocab_size: int) -> RowConstraint | None:
+        """The row's grounding constraint (the token table is built once per generator)."""
+        if request.grounding is None or request.grounding.mode == "off":
+            return None
+        if self._tokens is None:
+            self._tokens = TokenTable(self.tokenizer, vocab_size)
+        return RowConstraint(request.grounding, self._tokens, self.eos_token_id, request.prompt)
 
     def _prefix(self, prefix: str) -> tuple[list[int], Any, np.ndarray | None]:
         """Token ids of a prefix and, when reuse is on, its batch-1 KV cache and the next-token logits after
@@ -107,6 +117,7 @@ class DecodingGenerator:
             next_pos = np.full(batch, cached, dtype=np.int64)
         t2 = time.perf_counter()
 
+        constraints = [self._constraint(r, logits.shape[1]) for r in requests]
         rngs = [np.random.default_rng(r.sampling.seed) for r in requests]
         params = [r.sampling for r in requests]
         generated: list[list[int]] = [[] for _ in requests]
@@ -115,10 +126,15 @@ class DecodingGenerator:
         for step in range(budget):
             active = [b for b in range(batch) if finish[b] is None]
             picks = choose_batch(logits[active], [generated[b] for b in active], [params[b] for b in active],
-                                 [rngs[b] for b in active])
+                                 [rngs[b] for b in active], [constraints[b] for b in active])
             next_ids = np.zeros(batch, dtype=np.int64)  # finished rows run on, their output unused
             for b, tok in zip(active, picks.tolist()):
+                if tok < 0:
+                    finish[b] = "grounding"
+                    continue
                 next_ids[b] = tok
+                if constraints[b] is not None:
+                    constraints[b].accept(tok)
                 if tok == self.eos_token_id:
                     finish[b] = "eos"
                     continue

@@ -6,9 +6,12 @@ draw from the row's own seeded RNG, so a request's text never depends on its bat
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from newsgen.generation.base import SamplingParams
+from newsgen.generation.grounding import UNBOUNDED_KEEP, RowConstraint
 
 
 def banned_ngram_tokens(generated: list[int], n: int) -> list[int]:
@@ -56,11 +59,13 @@ def choose(logits: np.ndarray, generated: list[int], params: SamplingParams, rng
 
 
 def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[SamplingParams],
-                 rngs: list[np.random.Generator]) -> np.ndarray:
+                 rngs: list[np.random.Generator], constraints: Sequence[RowConstraint | None] = ()) -> np.ndarray:
     """:func:`choose` for every row of ``logits`` (B, V) at once; each row gets the token ``choose`` gives
     it (up to float rounding) and draws from its own RNG, so rows never depend on each other.
 
     Top-k and top-p only ever keep the k best tokens, so the sort runs over k candidates, not the vocabulary.
+    A row with a grounding constraint chooses among the tokens it allows (after the penalties, before
+    temperature, top-k and top-p); a row that allows none gets -1.
     """
     B, V = logits.shape
     scores = logits.astype(np.float32, copy=True)
@@ -72,13 +77,22 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
         banned = banned_ngram_tokens(gen, p.no_repeat_ngram_size)
         if banned:
             scores[b, banned] = -np.inf
+    # top-k per row; a grounded row without one keeps the UNBOUNDED_KEEP best allowed tokens its mask found
+    kept = [p.top_k if 0 < p.top_k < V else V for p in params]
+    dead = set()
+    for b, constraint in enumerate(constraints):
+        if constraint is not None:
+            kept[b] = min(kept[b], UNBOUNDED_KEEP)
+            if constraint.mask(scores[b], 1 if params[b].temperature == 0 else kept[b]) == 0:
+                dead.add(b)
     out = scores.argmax(axis=1)                                     # greedy rows are done
-    rows = np.array([b for b, p in enumerate(params) if p.temperature > 0], dtype=np.int64)
+    out[list(dead)] = -1
+    rows = np.array([b for b, p in enumerate(params) if p.temperature > 0 and b not in dead], dtype=np.int64)
     if rows.size == 0:
         return out
     ps = [params[b] for b in rows]
     s = scores if len(rows) == B else scores[rows]                                     # (n,V)
-    top_k = np.array([p.top_k if 0 < p.top_k < V else V for p in ps])
+    top_k = np.array([kept[b] for b in rows])
     k = int(top_k.max())
     # candidates before temperature: dividing by it keeps the order, and only k columns then need it
     cand = np.argpartition(s, V - k, axis=1)[:, V - k:] if k < V else np.tile(np.arange(V), (len(rows), 1))

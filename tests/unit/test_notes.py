@@ -7,7 +7,7 @@ from newsgen.config import load_settings
 from newsgen.fallback import fallback_note
 from newsgen.generation.postprocess import finish_text
 from newsgen.generation.torch_backend import load_torch_generator
-from newsgen.notes import NoteWriter, request_for, sampling_seed
+from newsgen.notes import NoteWriter, grounding_of, request_for, sampling_seed
 from newsgen.routing import RecordRouter
 from producers.publish import EXAMPLES_DIR as EXAMPLES
 
@@ -32,8 +32,9 @@ def test_unchecked_notes_carry_provenance_and_match_direct_generation(tasks, tin
         assert p.template == "football_match/note.ru.j2" and p.template_version == task.seed.template_version
         assert p.new_tokens > 0 and p.prompt_tokens > 0 and p.timings_ms["total_ms"] > 0
         assert p.candidate == 0 and p.factcheck is None and note.record == task.record
+        assert p.grounding == "strict"
         # the same request alone (batch of one) gives the same text: batch mates do not matter
-        [alone] = generator.generate([request_for(settings, task)])
+        [alone] = generator.generate([request_for(settings, task, grounding=grounding_of(settings, task))])
         assert note.text == finish_text(task.seed.lead, alone.text)
 
 

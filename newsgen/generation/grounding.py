@@ -1,0 +1,323 @@
+"""Record-grounded decoding: a row may only write the numbers and names its record allows.
+
+A row's text is read character by character (over the UTF-8 bytes of its tokens, so a character split
+between two tokens is read when it is complete) as free text and three kinds of lexeme:
+
+    number  ASCII digits joined by ``: - – — + . , /`` or a space (``2:1``, ``45+2``, ``54 312``,
+            ``2026-11-22``): must be one of ``Grounding.numbers``; a Russian ending (``71-й``, ``15-го``) or
+            an English one (``23rd``) may follow. A digit never starts a number right after a digit and a
+            joiner, so a forbidden ``2:3`` cannot be assembled from the allowed ``2`` and ``3``.
+    quoted  ``«…»`` must be one of ``Grounding.quoted`` (mode ``strict``).
+    name    a word that starts with a capital letter must be one of ``Grounding.words`` (mode ``strict``);
+            a capital letter right after a letter is refused.
+
+Masking (:class:`RowConstraint`): the sampler keeps at most ``k`` tokens (its top-k; 1 when greedy). Walking a
+row's tokens best-first, every token that would break the constraint is banned until ``k`` allowed ones are
+found, so the sampler's top-k and top-p over the masked row see exactly the ``k`` best allowed tokens, as if
+the whole vocabulary had been masked. The cost is a few checks per row and step, most of them a table
+look-up (tokens with no digit, capital or guillemet are free in free text). With top-k off the walk stops
+at :data:`UNBOUNDED_KEEP` allowed tokens.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MODES = ("strict", "numbers", "off")
+#: allowed tokens the walk looks for when the sampler's top-k is off (top-p then works within them)
+UNBOUNDED_KEEP = 256
+JOINERS = ":-–—+.,/ \u00a0\u202f"
+#: a new number may not start here: right after a digit and a score, decimal or thousands joiner
+_GLUED = re.compile(r"\d(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])$")
+_EN_ORDINALS = ("st", "nd", "rd", "th")
+_CTX = 8
+FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN = range(6)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What one request may write: allowed number strings, quoted names and capitalised words."""
+
+    mode: str = "strict"
+    numbers: frozenset[str] = frozenset()
+    quoted: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+    _sorted: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"grounding must be one of {', '.join(MODES)}, not {self.mode!r}")
+        for name in ("numbers", "quoted", "words"):
+            values = frozenset(unicodedata.normalize("NFC", v) for v in getattr(self, name) if v)
+            object.__setattr__(self, name, values)
+            self._sorted[name] = tuple(sorted(values))
+
+    @property
+    def strict(self) -> bool:
+        return self.mode == "strict"
+
+    def has_prefix(self, kind: str, prefix: str) -> bool:
+        """Some allowed string of ``kind`` (numbers, quoted, words) starts with ``prefix``."""
+        values = self._sorted[kind]
+        i = bisect.bisect_left(values, prefix)
+        return i < len(values) and values[i].startswith(prefix)
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a row's text stands: lexeme kind, the lexeme so far, recent text, incomplete UTF-8 bytes."""
+
+    mode: int = FREE
+    buf: str = ""
+    ctx: str = ""
+    tail: bytes = b""
+
+
+def _free(g: Grounding, ctx: str, ch: str) -> State | None:
+    if ch.isdigit():
+        if not "0" <= ch <= "9" or _GLUED.search(ctx) or not g.has_prefix("numbers", ch):
+            return None
+        return State(NUM, ch, ctx)
+    if g.strict:
+        if ch == "«":
+            return State(QUOTE, ch, ctx) if g.has_prefix("quoted", ch) else None
+        if ch == "»":
+            return None
+        if ch.isupper():
+            if ctx[-1:].isalpha() or not g.has_prefix("words", ch):
+                return None
+            return State(NAME, ch, ctx)
+    return State(FREE, "", (ctx + ch)[-_CTX:])
+
+
+def _close(g: Grounding, ctx: str, text: str) -> State | None:
+    """Free text ``text`` after a closed lexeme (whose characters ``ctx`` ends with)."""
+    state: State | None = State(FREE, "", ctx[-_CTX:])
+    for ch in text:
+        state = feed(g, state, ch)
+        if state is None:
+            return None
+    return state
+
+
+def feed(g: Grounding, st: State, ch: str) -> State | None:
+    """The state after one more character, or None when the character breaks the constraint."""
+    if st.mode == FREE:
+        return _free(g, st.ctx, ch)
+    buf = st.buf + ch
+    if st.mode == NUM:
+        if g.has_prefix("numbers", buf):
+            return State(NUM, buf, st.ctx)
+        core = st.buf.rstrip(JOINERS)
+        if core not in g.numbers:
+            return None
+        rest = st.buf[len(core):]
+        if rest == "-" and _ru_lower(ch):
+            return State(SUFFIX_RU, ch, st.ctx + core + rest)
+        if not rest and any(o.startswith(ch) for o in _EN_ORDINALS):
+            return State(SUFFIX_EN, ch, st.ctx + core)
+        if not rest and (ch.isalpha() or ch.isdigit()):
+            return None
+        return _close(g, st.ctx + core, rest + ch)
+    if st.mode == SUFFIX_RU:
+        if _ru_lower(ch):
+            return State(SUFFIX_RU, buf, st.ctx) if len(buf) <= 3 else None
+        return None if ch.isalpha() or ch.isdigit() else _close(g, st.ctx + st.buf, ch)
+    if st.mode == SUFFIX_EN:
+        if any(o.startswith(buf) for o in _EN_ORDINALS):
+            return State(SUFFIX_EN, buf, st.ctx)
+        if st.buf in _EN_ORDINALS and not (ch.isalpha() or ch.isdigit()):
+            return _close(g, st.ctx + st.buf, ch)
+        return None
+    if st.mode == QUOTE:
+        if not g.has_prefix("quoted", buf):
+            return None
+        return State(FREE, "", (st.ctx + buf)[-_CTX:]) if buf in g.quoted else State(QUOTE, buf, st.ctx)
+    # NAME
+    if g.has_prefix("words", buf):
+        return State(NAME, buf, st.ctx)
+    if ch.isalpha() or unicodedata.category(ch).startswith("M") or st.buf not in g.words:
+        return None
+    return _close(g, st.ctx + st.buf, ch)
+
+
+def _ru_lower(ch: str) -> bool:
+    return "а" <= ch <= "я" or ch == "ё"
+
+
+def advance(g: Grounding, st: State, data: bytes) -> State | None:
+    """The state after a token's bytes, or None when they break the constraint (or are not UTF-8)."""
+    raw = st.tail + data
+    try:
+        text, tail = raw.decode("utf-8"), b""
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data" or exc.end != len(raw):
+            return None
+        text, tail = raw[:exc.start].decode("utf-8"), raw[exc.start:]
+    state: State | None = st
+    for ch in text:
+        state = feed(g, state, ch)
+        if state is None:
+            return None
+    if tail and not _may_continue(g, state, tail):
+        return None
+    return State(state.mode, state.buf, state.ctx, tail)
+
+
+_KINDS = {NUM: "numbers", QUOTE: "quoted", NAME: "words"}
+
+
+def _may_continue(g: Grounding, st: State, tail: bytes) -> bool:
+    """Whether the incomplete character ``tail`` can still become one the lexeme in progress allows."""
+    if st.mode not in _KINDS or can_end(g, st):
+        return True                      # free text, or a lexeme that any non-letter may close
+    values = g._sorted[_KINDS[st.mode]]
+    n = len(st.buf)
+    for i in range(bisect.bisect_left(values, st.buf), len(values)):
+        value = values[i]
+        if not value.startswith(st.buf):
+            break
+        if len(value) > n and value[n].encode("utf-8").startswith(tail):
+            return True
+    return False
+
+
+def can_end(g: Grounding, st: State) -> bool:
+    """The text may stop here (end of sequence): no lexeme is left open."""
+    if st.tail:
+        return False
+    if st.mode == NUM:
+        return st.buf.rstrip(JOINERS) in g.numbers
+    if st.mode == NAME:
+        return st.buf in g.words
+    if st.mode == SUFFIX_EN:
+        return st.buf in _EN_ORDINALS
+    return st.mode != QUOTE
+
+
+def start(g: Grounding, prompt: str) -> State:
+    """The state at the end of the prompt's last line (a lead may open a lexeme the model completes)."""
+    state = State()
+    for ch in prompt.rsplit("\n", 1)[-1]:
+        state = feed(g, state, ch) or State(FREE, "", (state.ctx + ch)[-_CTX:])
+    return state
+
+
+def allows_text(g: Grounding, text: str, prompt: str = "") -> bool:
+    """Whether ``text`` after ``prompt`` keeps the constraint and ends with no lexeme open (for tests)."""
+    state: State | None = start(g, prompt)
+    for ch in text:
+        state = feed(g, state, ch)
+        if state is None:
+            return False
+    return can_end(g, state)
+
+
+class TokenTable:
+    """The bytes of every token of a tokenizer and which tokens are plain (free in free text)."""
+
+    def __init__(self, tokenizer: Any, vocab_size: int):
+        special = set(getattr(tokenizer, "all_special_ids", []) or [])
+        decoder = _byte_decoder()
+        pieces = tokenizer.convert_ids_to_tokens(list(range(min(vocab_size, len(tokenizer)))))
+        self.bytes: list[bytes | None] = [None] * vocab_size
+        self.plain = np.zeros(vocab_size, dtype=bool)
+        for i, piece in enumerate(pieces):
+            if i in special or piece is None:
+                continue
+            if all(c in decoder for c in piece):
+                data = bytes(decoder[c] for c in piece)
+            else:  # not a byte-level vocabulary
+                data = tokenizer.decode([i]).encode("utf-8")
+            self.bytes[i] = data
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»" for c in text)
+        self._plain = self.plain.tolist()
+
+
+def _byte_decoder() -> dict[str, int]:
+    """GPT-2's byte-to-unicode table, inverted (the characters byte-level BPE pieces are written in)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+class RowConstraint:
+    """One row's grounding while it decodes: masks candidates, then follows the chosen token."""
+
+    def __init__(self, grounding: Grounding, table: TokenTable, eos_token_id: int | None, prompt: str):
+        self.g = grounding
+        self.table = table
+        self.eos = eos_token_id
+        self.state = start(grounding, prompt)
+        self._free = self.state.mode == FREE
+        self._next: dict[int, State | None] = {}
+
+    def _check(self, token: int) -> State | None:
+        """The state after ``token``, or None when the token breaks the constraint (cached per step)."""
+        if token in self._next:
+            return self._next[token]
+        st = self.state
+        if token == self.eos:
+            nxt = st if can_end(self.g, st) else None
+        elif token >= len(self.table.bytes) or self.table.bytes[token] is None:
+            nxt = None
+        elif self._free and self.table._plain[token]:
+            nxt = State(FREE, "", (st.ctx + self.table.bytes[token].decode("utf-8"))[-_CTX:])
+        else:
+            nxt = advance(self.g, st, self.table.bytes[token])
+        self._next[token] = nxt
+        return nxt
+
+    def _allows(self, token: int) -> bool:
+        # in free text a plain token is always allowed: a table look-up, no state built until it is chosen
+        if self._free and token < len(self.table._plain) and self.table._plain[token]:
+            return True
+        return self._check(token) is not None
+
+    def mask(self, scores: np.ndarray, keep: int) -> int:
+        """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the
+        ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on)."""
+        V = scores.shape[0]
+        found, width, seen = 0, min(V, 2 * keep + 16), set()
+        while True:
+            top = np.argpartition(-scores, width - 1)[:width] if width < V else np.arange(V)
+            for token in top[np.argsort(-scores[top], kind="stable")].tolist():
+                if token in seen:
+                    continue
+                if scores[token] == -np.inf:
+                    return found
+                seen.add(token)
+                if not self._allows(token):
+                    scores[token] = -np.inf
+                else:
+                    found += 1
+                    if found >= keep:
+                        return found
+            if width >= V:
+                return found
+            width = min(V, width * 4)
+
+    def accept(self, token: int) -> None:
+        """Follow the chosen token."""
+        nxt = self._check(token)
+        if nxt is None:
+            raise ValueError(f"token {token} breaks the grounding constraint")
+        self.state = nxt
+        self._free = nxt.mode == FREE and not nxt.tail
+        self._next = {}
+
