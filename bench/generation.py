@@ -13,6 +13,8 @@ sampling settings and a fixed seed per record (no stop string, no EOS), in batch
 
     transformers   GPT2LMHeadModel.generate on left-padded full prompts (the few-shot prefix every time)
     newsgen-*      DecodingGenerator: shared-prefix KV computed once, cascade attention, vectorised sampling
+    *+grounded     the same under each record's strict grounding (newsgen.generation.grounding): its
+                   ratio_to_ungrounded is what grounded decoding costs
 
 Batches run round robin over the runners (order rotated each round), so load from other processes hits them
 alike; transformers runs ``--baseline-records`` spread over the run. Prints notes/s, tokens/s, the ratio to
@@ -37,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from newsgen.allowed import frame_words, grounding_for  # noqa: E402
 from newsgen.config import load_settings  # noqa: E402
 from newsgen.generation import GenerationRequest, SamplingParams  # noqa: E402
 from newsgen.records import RecordValidator  # noqa: E402
@@ -189,30 +192,36 @@ class TransformersRunner:
 
 
 class NewsgenRunner:
-    """A newsgen :class:`DecodingGenerator`, EOS off so every note gets exactly ``max_new_tokens``."""
+    """A newsgen :class:`DecodingGenerator`, EOS off so every note gets exactly ``max_new_tokens``; with
+    ``groundings`` (prompt -> Grounding) each request is decoded under its record's strict grounding."""
 
-    def __init__(self, generator: Any, flops: FlopCounter):
+    def __init__(self, generator: Any, flops: FlopCounter, groundings: dict[str, Any] | None = None):
         self.generator = generator
+        self.groundings = groundings
         generator.eos_token_id = None
         flops.wrap_runner(generator.runner)
         self.phases = {"prepare_s": 0.0, "prefill_s": 0.0, "decode_s": 0.0}  # prepare includes the prefix KV
 
     def run(self, requests: list[GenerationRequest]) -> int:
+        if self.groundings is not None:
+            requests = [replace(r, grounding=self.groundings[r.prompt]) for r in requests]
         results = self.generator.generate(requests)
         for phase in self.phases:
             self.phases[phase] += results[0].timings_ms[phase.replace("_s", "_ms")] / 1e3
         return sum(r.new_tokens for r in results)
 
 
-def load_runner(name: str, model_dir: Path, flops: FlopCounter) -> Any:
+def load_runner(name: str, model_dir: Path, flops: FlopCounter, groundings: dict[str, Any]) -> Any:
+    """A runner by name; ``<newsgen runner>+grounded`` decodes under each record's strict grounding."""
     from newsgen.generation.onnx_backend import load_onnx_generator
     from newsgen.generation.torch_backend import load_torch_generator
 
     if name == "transformers":
         return TransformersRunner(model_dir, flops)
-    if name == "newsgen-torch":
-        return NewsgenRunner(load_torch_generator(str(model_dir)), flops)
-    return NewsgenRunner(load_onnx_generator(export(model_dir, name.rsplit("-", 1)[1])), flops)
+    base, grounded = name.removesuffix("+grounded"), name.endswith("+grounded")
+    generator = (load_torch_generator(str(model_dir)) if base == "newsgen-torch"
+                 else load_onnx_generator(export(model_dir, base.rsplit("-", 1)[1])))
+    return NewsgenRunner(generator, flops, groundings if grounded else None)
 
 
 def main() -> None:
@@ -222,7 +231,9 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=96)
     ap.add_argument("--baseline-records", type=int, default=None,
                     help="time transformers on the first N records only (it is the slow one); default: all")
-    ap.add_argument("--runners", default="transformers,newsgen-torch,newsgen-onnx-fp32,newsgen-onnx-int8")
+    ap.add_argument("--runners", default="transformers,newsgen-torch,newsgen-onnx-fp32,newsgen-onnx-fp32+grounded,"
+                    "newsgen-onnx-int8", help="comma-separated; '<newsgen runner>+grounded' decodes under strict "
+                    "record grounding (its ratio_to_ungrounded is the cost of grounding)")
     ap.add_argument("--work-dir", type=Path, default=None, help="model and exports cache [<state_dir>/bench]")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "generation.json")
     args = ap.parse_args()
@@ -239,13 +250,15 @@ def main() -> None:
 
     model_dir = build_model(work / "rugpt3small-shape")
     validator, renderer = RecordValidator(settings.schemas_dir), SeedRenderer(settings.templates_dir)
-    requests = []
+    requests, groundings = [], {}
     default_sampling = SamplingParams(**settings.sampling.model_dump())
+    frame = frame_words(str(settings.templates_dir), "football_match", "ru")
     for i, record in enumerate(football_records(args.records)):
         validator.validate(record)
         seed = renderer.render(record, "note", "ru")
         sampling = replace(default_sampling, max_new_tokens=args.new_tokens, stop=(), seed=default_sampling.seed + i)
         requests.append(GenerationRequest(prompt=seed.prompt, prefix=seed.prefix, sampling=sampling))
+        groundings[seed.prompt] = grounding_for(record, "strict", seed.prompt, seed.prefix, frame)
     # fixed seeds: newsgen seeds row i with base + i; the transformers run seeds torch once with the base
     from transformers import AutoConfig, AutoTokenizer
 
@@ -260,7 +273,7 @@ def main() -> None:
 
     names = args.runners.split(",")
     flops = {name: FlopCounter(cfg) for name in names}
-    runners = {name: load_runner(name, model_dir, flops[name]) for name in names}  # loading is not timed
+    runners = {name: load_runner(name, model_dir, flops[name], groundings) for name in names}  # not timed
     batches = [requests[i:i + args.batch_size] for i in range(0, len(requests), args.batch_size)]
     baseline = len(batches) if args.baseline_records is None else -(-args.baseline_records // args.batch_size)
     baseline_at = set(range(0, len(batches), max(1, len(batches) // baseline))[:baseline])  # spread out
@@ -288,6 +301,10 @@ def main() -> None:
     base = results.get("transformers", {}).get("notes_per_s")
     for r in results.values():
         r["ratio_to_transformers"] = round(r["notes_per_s"] / base, 2) if base else None
+    for name, r in results.items():
+        plain = results.get(name.removesuffix("+grounded")) if name.endswith("+grounded") else None
+        if plain:
+            r["ratio_to_ungrounded"] = round(r["notes_per_s"] / plain["notes_per_s"], 3)
     if {"newsgen-onnx-fp32", "newsgen-onnx-int8"} <= set(results):
         results["newsgen-onnx-int8"]["ratio_to_onnx_fp32"] = round(
             results["newsgen-onnx-int8"]["notes_per_s"] / results["newsgen-onnx-fp32"]["notes_per_s"], 2)

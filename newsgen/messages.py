@@ -85,7 +85,8 @@ class Provenance(_Message):
     worker: str
     source: Source | None = None
     fallback: bool = Field(False, description="text from the template-only path, not the model")
-    fallback_reason: str | None = Field(None, description="why: status_gate, fact_check or generation_error")
+    fallback_reason: str | None = Field(None, description="why: status_gate, fact_check, context_overflow (the "
+                                        "seed is longer than the model's context) or generation_error")
     candidate: int | None = Field(None, description="which generated candidate was published (0 = first)")
     grounding: str | None = Field(None, description="record-grounded decoding of the model text: strict, "
                                   "numbers or off (None for template notes)")

@@ -86,6 +86,10 @@ class NoteWriter:
                 break
             still = []
             for task, res in zip(pending, results):
+                if res.finish_reason == "context":     # the seed is longer than the model's context
+                    metrics.FACTCHECK.labels("fallback").inc()
+                    notes[task.key] = self._fallback(task, "context_overflow", rejected[task.key])
+                    continue
                 text = finish_text(task.seed.lead, res.text)
                 verdict = check(task.record, text, task.task, task.language) if self.settings.fact_check else None
                 if verdict is None or verdict.passed:

@@ -51,7 +51,8 @@ class GenerationResult:
     text: str
     prompt_tokens: int
     new_tokens: int
-    finish_reason: str               # "stop" (stop string), "eos", "length" or "grounding" (no allowed token)
+    finish_reason: str               # "stop" (stop string), "eos", "length", "grounding" (no allowed token)
+                                     # or "context" (the prompt does not fit the model's context: no text)
     backend: str
     timings_ms: dict[str, float] = field(default_factory=dict)
 

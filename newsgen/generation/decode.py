@@ -86,14 +86,17 @@ class DecodingGenerator:
         suffixes = [self.encode(r.prompt[len(prefix):]) for r in requests]
         cached = len(prefix_ids) if prefix_past is not None else 0
         rows = [s if cached else prefix_ids + s for s in suffixes]
+        too_long = [b for b, row in enumerate(rows) if cached + len(row) + 1 > self.max_context]
+        if too_long:          # those rows get no text; their batch mates run as if alone
+            fit = [b for b in range(len(rows)) if b not in too_long]
+            done = iter(self._generate_group(prefix, [requests[b] for b in fit]) if fit else [])
+            return [GenerationResult(text="", prompt_tokens=len(prefix_ids) + len(suffixes[b]), new_tokens=0,
+                                     finish_reason="context", backend=self.backend)
+                    if b in too_long else next(done) for b in range(len(rows))]
         batch, width = len(rows), max(len(r) for r in rows)
         if width == 0 and not cached:
             raise GenerationError("empty prompt")
-        budget = max(r.sampling.max_new_tokens for r in requests)
-        if cached + width + 1 > self.max_context:
-            raise GenerationError(f"prompt of {cached + width} tokens does not fit the model's context of "
-                                  f"{self.max_context}")
-        budget = min(budget, self.max_context - cached - width)
+        budget = min(max(r.sampling.max_new_tokens for r in requests), self.max_context - cached - width)
 
         input_ids = np.zeros((batch, width), dtype=np.int64)
         mask = np.zeros((batch, cached + width), dtype=np.int64)

@@ -51,6 +51,20 @@ def test_failed_candidates_fall_back_to_the_checked_template_note(tasks, tiny_mo
         assert p.factcheck["passed"] and note.text == fallback_note(task.record, "note", "ru")
 
 
+def test_a_seed_longer_than_the_context_is_a_template_note_and_spares_its_batch_mates(tasks, tiny_model_dir):
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 8}, fact_check=False)
+    generator = load_torch_generator(str(tiny_model_dir))
+    lengths = [len(generator.encode(t.seed.prompt)) for t in tasks[:2]]
+    generator.max_context = (min(lengths) + max(lengths)) // 2 + 8     # the longer seed no longer fits
+    notes = NoteWriter(generator, settings).write(tasks[:2])
+    for length, note in zip(lengths, notes):
+        p = note.provenance
+        if length == max(lengths):
+            assert p.fallback and p.fallback_reason == "context_overflow" and p.backend == "template"
+        else:
+            assert not p.fallback and p.new_tokens > 0
+
+
 def test_sampling_seed_is_stable_and_key_specific():
     assert sampling_seed(0, "a:note:0") == sampling_seed(0, "a:note:0")
     assert sampling_seed(0, "a:note:0") != sampling_seed(0, "a:note:1")

@@ -110,3 +110,20 @@ def test_a_prompt_that_is_exactly_its_prefix_continues_the_prefix(tiny_model_dir
         assert [r.text for r in gen.generate([alone, longer])] == [r.text for r in reference]  # batch mate
         assert gen.generate([alone])[0].text == reference[0].text                              # alone
     assert reference[0].new_tokens == 12 and reference[0].text != reference[1].text
+
+
+def test_grounded_greedy_text_identical_on_both_backends(torch_gen, onnx_gen, seeds):
+    import json
+
+    from newsgen.allowed import grounding_for
+    from newsgen.config import ROOT
+
+    lines = (ROOT / "producers" / "examples" / "football.jsonl").read_text(encoding="utf-8").splitlines()
+    finished = [r for r in map(json.loads, filter(str.strip, lines)) if r.get("status") == "finished"]
+    sampling = SamplingParams(max_new_tokens=24, temperature=0.0, stop=())
+    reqs = [GenerationRequest(prompt=seed.prompt, prefix=seed.prefix, sampling=sampling,
+                              grounding=grounding_for(record, "strict", seed.prompt, seed.prefix))
+            for seed, record in zip(seeds, finished)]          # the seeds fixture renders these records
+    got_torch, got_onnx = torch_gen.generate(reqs), onnx_gen.generate(reqs)
+    assert [r.text for r in got_onnx] == [r.text for r in got_torch]
+    assert all(r.new_tokens > 0 for r in got_torch)
