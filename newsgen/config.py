@@ -14,8 +14,9 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsgen.errors import ConfigError
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     # Observability: /metrics and /healthz per process (0 = off)
     bridge_port: int = Field(9101, ge=0, le=65535, description="HTTP port of the bridge's /metrics and /healthz")
     worker_port: int = Field(9102, ge=0, le=65535, description="HTTP port of a worker's /metrics and /healthz")
+    metrics_host: str = Field("127.0.0.1", description="address the bridge's and workers' /metrics and /healthz "
+                              "listen on (the Docker images and Kubernetes pods set 0.0.0.0)")
+    metrics_timeout_s: float = Field(10.0, gt=0, description="a /metrics or /healthz client that sends or reads "
+                                     "nothing for this long is dropped")
     # Model and generation
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     backend: Literal["auto", "onnx", "torch"] = "auto"
@@ -80,7 +85,20 @@ class Settings(BaseSettings):
     desk_port: int = Field(8088, ge=1, le=65535, description="port of the desk web app")
     desk_token: SecretStr | None = Field(None, description="bearer token for desk actions (approve, edit, "
                                          "regenerate, rewrite); None = every action is refused")
+    desk_editors: SecretStr | None = Field(None, description="one bearer token per editor: a JSON object "
+                                           "{token: name}, or the path of a JSON or TOML file holding that table; "
+                                           "the name is what edited_by and approved_by say")
+    desk_auth_header: str | None = Field(None, description="header an authenticating proxy sets to the editor's "
+                                         "name (e.g. X-Forwarded-User); honoured only from desk_auth_proxies")
+    desk_auth_proxies: list[str] = Field(["127.0.0.1", "::1"], description="client addresses whose "
+                                         "desk_auth_header is trusted")
     desk_read_token_required: bool = Field(False, description="the page's data and live stream need the token too")
+    desk_allowed_hosts: list[str] = Field(["localhost", "127.0.0.1", "::1"], description="Host header names the "
+                                          "desk answers to (desk_host is added when it is one address); '*' = any")
+    desk_max_body_bytes: int = Field(1_048_576, ge=1024, description="request bodies larger than this are "
+                                     "refused (413) before they are read")
+    desk_max_streams: int = Field(100, ge=1, description="live event streams (/api/events) open at once; more "
+                                  "are refused with 503")
     desk_backlog: int = Field(500, ge=1, le=100_000, description="latest notes the desk loads from the topic on start")
     # Files
     templates_dir: Path = ROOT / "templates"
@@ -92,9 +110,35 @@ class Settings(BaseSettings):
                                    file_secret_settings):
         return init_settings, env_settings, _FileSource(settings_cls)
 
+    @field_validator("desk_editors", mode="before")
+    @classmethod
+    def _editors_table(cls, value: Any) -> Any:
+        """A TOML/JSON table in the config file becomes the JSON text the setting holds."""
+        return json.dumps(value) if isinstance(value, dict) else value
+
     def public_dict(self) -> dict[str, Any]:
-        """The effective settings as JSON-able data (for provenance and ``newsgen config``)."""
-        return json.loads(self.model_dump_json())
+        """The effective settings as JSON-able data (for provenance and ``newsgen config``): secrets are
+        ``**********`` and ``redis_url`` has its password masked."""
+        data = json.loads(self.model_dump_json())
+        data["redis_url"] = mask_url(self.redis_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password (and a user without a password) replaced by ``***``, for output and logs.
+
+    >>> mask_url("redis://:s3cret@redis:6379/0")
+    'redis://:***@redis:6379/0'
+    >>> mask_url("redis://127.0.0.1:6379/0")
+    'redis://127.0.0.1:6379/0'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    masked = f"{user}:***" if colon else "***"
+    return urlunsplit(parts._replace(netloc=f"{masked}@{hostport}"))
 
 
 class _FileSource(PydanticBaseSettingsSource):

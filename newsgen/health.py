@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -26,10 +27,20 @@ def registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def serve(port: int, check: HealthCheck, host: str = "0.0.0.0") -> ThreadingHTTPServer:
-    """Serve /metrics and /healthz on ``host:port`` from a daemon thread; returns the server."""
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def serve(port: int, check: HealthCheck, host: str = "127.0.0.1", timeout_s: float = 10.0) -> ThreadingHTTPServer:
+    """Serve /metrics and /healthz on ``host:port`` from a daemon thread; returns the server.
+
+    ``host`` is ``settings.metrics_host`` (loopback unless a container sets 0.0.0.0); a client that sends or
+    reads nothing for ``timeout_s`` (``settings.metrics_timeout_s``) is dropped, so idle connections cannot
+    pile up threads."""
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = timeout_s  # socket timeout of every connection (StreamRequestHandler applies it)
+
         def do_GET(self) -> None:  # noqa: N802 - http.server API
             if self.path.startswith("/metrics"):
                 body, status, ctype = generate_latest(registry()), 200, CONTENT_TYPE_LATEST
@@ -50,7 +61,9 @@ def serve(port: int, check: HealthCheck, host: str = "0.0.0.0") -> ThreadingHTTP
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+    server = server_class((host, port), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name=f"health-{port}", daemon=True).start()
     log.info("serving /metrics and /healthz on %s:%d", host, server.server_address[1])
     return server

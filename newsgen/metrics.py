@@ -45,3 +45,9 @@ def observe_generation(backend: str, batch_size: int, new_tokens: int, seconds: 
     BATCH_SIZE.observe(batch_size)
     if seconds > 0:
         TOKENS_PER_SECOND.labels(backend).set(new_tokens / seconds)
+
+# the editor desk (`newsgen desk`, its own /metrics)
+DESK_MESSAGES_SKIPPED = Counter("newsgen_desk_messages_skipped_total", "Messages the desk skipped on a topic it "
+                                "reads: not JSON, or not a valid note / approval", ["topic", "reason"])
+DESK_REQUESTS_REFUSED = Counter("newsgen_desk_requests_refused_total", "Desk requests refused before the app: "
+                                "body_too_large, host, streams, bad_length", ["reason"])

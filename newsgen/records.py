@@ -11,11 +11,12 @@ arithmetic lives in Python, once.
 """
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -158,7 +159,20 @@ def iter_raw(text: str, name: str = "") -> Iterator[tuple[int, str | Any]]:
         for i, item in enumerate(data if isinstance(data, list) else [data], start=1):
             yield i, item
         return
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in jsonl_lines(io.BytesIO(text.encode("utf-8", "surrogatepass"))):
+        yield lineno, line.decode("utf-8", "surrogatepass")
+
+
+def jsonl_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of JSON Lines read as bytes (a binary file, or ``io.BytesIO``): split at
+    ``\\n`` only, trailing ``\\r``/``\\n`` dropped, blank lines (ASCII whitespace) skipped.
+
+    The one line reader of ``newsgen produce`` (``producers.publish.read_lines``) and ``newsgen validate``
+    (:func:`iter_raw`): U+2028, U+2029 and U+0085 are characters inside a JSON string, not line ends
+    (``str.splitlines`` would split there), so both see the same lines.
+    """
+    for lineno, line in enumerate(lines, start=1):
+        line = line.rstrip(b"\r\n")
         if line.strip():
             yield lineno, line
 
@@ -168,7 +182,7 @@ def validate_file(validator: RecordValidator, path: Path | str, text: str | None
     raises :class:`DecodeError`)."""
     path = str(path)
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8")  # no newline translation: lines as `produce` reads them
     report = FileReport(path)
     for line, raw in iter_raw(text, path):
         item = FileItem(line)

@@ -8,18 +8,17 @@ from typing import Iterable, Iterator
 from kafka import KafkaProducer
 
 from newsgen.config import Settings
-from newsgen.records import RecordValidator
+from newsgen.records import RecordValidator, jsonl_lines
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
 
 def read_lines(path: Path) -> Iterator[bytes]:
-    """Non-empty lines of a JSONL file as raw bytes (invalid ones too: the bridge dead-letters them)."""
+    """Non-empty lines of a JSONL file as raw bytes (invalid ones too: the bridge dead-letters them), split
+    exactly as ``newsgen validate`` splits them (:func:`newsgen.records.jsonl_lines`)."""
     with open(path, "rb") as fh:
-        for line in fh:
-            line = line.rstrip(b"\r\n")
-            if line.strip():
-                yield line
+        for _, line in jsonl_lines(fh):
+            yield line
 
 
 def key_and_headers(raw: bytes, validator: RecordValidator) -> tuple[bytes | None, list[tuple[str, bytes]]]:

@@ -61,7 +61,8 @@ def _warm_up(**_kwargs) -> None:
     threading.Thread(target=load, name="newsgen-model-load", daemon=True).start()
     if settings.worker_port:
         serve(settings.worker_port,
-              lambda: (state["model"] == "loaded" and bool(runtime().redis.ping()), {"pid": os.getpid(), **state}))
+              lambda: (state["model"] == "loaded" and bool(runtime().redis.ping()), {"pid": os.getpid(), **state}),
+              host=settings.metrics_host, timeout_s=settings.metrics_timeout_s)
 
 
 @worker_process_shutdown.connect

@@ -30,12 +30,13 @@ EXAMPLES_DIR = ROOT / "producers" / "examples"
 def _read(path: str) -> tuple[str, str]:
     """``(text, name)`` of a file or of stdin for ``-``."""
     if path == "-":
-        return sys.stdin.read(), "<stdin>"
+        return sys.stdin.buffer.read().decode("utf-8"), "<stdin>"
     file = Path(path)
     if not file.is_file():
         console.print(f"[red]no such file:[/] {path}")
         raise typer.Exit(2)
-    return file.read_text(encoding="utf-8"), str(file)
+    # bytes, not read_text: no newline translation, so a lone \r stays inside its line as for `produce`
+    return file.read_bytes().decode("utf-8"), str(file)
 
 
 def validate(file: str = typer.Argument(..., help="JSON Lines file, a .json object or array, or - for stdin"),

@@ -6,6 +6,7 @@ FROM python:3.11-slim-bookworm
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 ENV PYTHONUNBUFFERED=1 \
+    NEWSGEN_METRICS_HOST=0.0.0.0 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -33,6 +34,7 @@ RUN pip install --no-deps -e . \
 
 USER 10001:10001
 # 9101: bridge /metrics + /healthz, 9102: worker /metrics + /healthz (NEWSGEN_BRIDGE_PORT / NEWSGEN_WORKER_PORT)
+# on every interface of the container (NEWSGEN_METRICS_HOST=0.0.0.0 above; outside a container: 127.0.0.1)
 EXPOSE 9101 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]

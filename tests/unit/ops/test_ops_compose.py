@@ -68,6 +68,7 @@ def test_newsgen_services_read_only_real_settings(compose, is_setting, settings_
         s = settings_from_env(env)
         assert s.kafka_bootstrap == "kafka:9092" and s.redis_url == "redis://redis:6379/0"
         assert s.bridge_port == 9101 and s.worker_port == 9102
+        assert s.metrics_host == "0.0.0.0"  # Prometheus scrapes from another container
 
 
 def test_gpu_worker_is_a_profile_with_an_nvidia_gpu(compose):

@@ -47,6 +47,8 @@ def test_image_runs_newsgen_worker_as_non_root_with_a_health_check(name, ops_dir
     assert "http://127.0.0.1:9102/healthz" in healthcheck
     assert "pip install --no-deps -e ." in " ".join(a for k, a in steps if k == "RUN")
     assert "NEWSGEN_STATE_DIR=" in " ".join(a for k, a in steps if k == "ENV")
+    # /metrics and /healthz default to 127.0.0.1; in a container they must answer on its address
+    assert "NEWSGEN_METRICS_HOST=0.0.0.0" in " ".join(a for k, a in steps if k == "ENV").split()
 
 
 def test_cpu_image_is_python_slim(ops_dir):

@@ -53,6 +53,7 @@ def test_configmap_and_secret_hold_real_settings(manifests, is_setting, settings
     assert not [k for k in env if not is_setting(k)]
     s = settings_from_env(env)
     assert s.bridge_port == PORTS["newsgen-bridge"] and s.worker_port == PORTS["newsgen-worker"]
+    assert s.metrics_host == "0.0.0.0"  # the kubelet's probes and Prometheus reach the pod's address
     assert s.model.startswith("/models/")
     for d in by_kind(manifests, "Deployment").values():
         refs = [next(iter(r.values()))["name"] for r in container(d)["envFrom"]]
