@@ -169,7 +169,7 @@ def print_table(result: dict[str, Any]) -> None:
         if share is None:
             return "—"
         style = "green" if share >= target else "red"
-        return f"[{style}]{share * 100:.1f} %[/{style}] of {n}"
+        return f"[{style}]{share * 100:.2f} %[/{style}] of {n}"
 
     table = Table(title=f"fact checker: {result['records_per_sport']} records per sport, {result['seconds']} s")
     table.add_column("mutation")

@@ -102,10 +102,13 @@ def wrong_score(note: Note, rng: random.Random) -> str | None:
 
 
 def score_reversed(note: Note, rng: random.Random) -> str | None:
-    """The winner's (leader's) score written second; skipped when that reads as the true home:away score."""
+    """The score turned round; skipped when that is a true way of writing it: home:away, or the leader's
+    score first (``счёт 2:1 в пользу гостей``)."""
     pair = final_pair(note)
-    score = note.record.get("score") or {}
-    if pair is None or pair[0] == pair[1] or (pair[1], pair[0]) == (score["home"], score["away"]):
+    if pair is None or pair[0] == pair[1]:
+        return None
+    h, a = note.record["score"]["home"], note.record["score"]["away"]
+    if (pair[1], pair[0]) in ((h, a), (max(h, a), min(h, a))):
         return None
     return _replace_in_head(note, _score_re(note, *pair), note.score(pair[1], pair[0]))
 
