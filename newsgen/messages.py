@@ -47,11 +47,14 @@ class TaskMessage(_Message):
     """What the bridge sends to a Celery worker: one note to write for one record."""
 
     schema_: Literal["newsgen.task/1"] = Field(TASK_SCHEMA, alias="schema")
-    key: str = Field(description="idempotency key <record id>:<task>:<revision>; also the Celery task id")
+    key: str = Field(description="idempotency key <record id>:<task>:<revision>, or <...>:<revision>.<edit> for "
+                     "a regeneration; also the Celery task id")
     task: Literal["note", "summary", "rewrite"]
     record_type: str
     record_id: str
     revision: int
+    edit: int = Field(0, ge=0, description="editorial sequence on top of the machine revision (newsgen.history): "
+                      "0 for the record's own note, >0 for a desk regeneration")
     language: str
     record: dict[str, Any]
     seed: SeedInfo
@@ -95,14 +98,18 @@ class Provenance(_Message):
 
 
 class NoteMessage(_Message):
-    """A generated note on the notes topic (key = idempotency key)."""
+    """A note on the notes topic (key = idempotency key); its place in the note's history is
+    ``(revision, edit)`` (``newsgen.history``)."""
 
     schema_: Literal["newsgen.note/1"] = Field(NOTE_SCHEMA, alias="schema")
-    key: str
+    key: str = Field(description="idempotency key <record id>:<task>:<revision>, or <...>:<revision>.<edit> for "
+                     "an editorial revision")
     task: str
     record_type: str
     record_id: str
-    revision: int
+    revision: int = Field(description="the machine revision (the record's revision or the live event's seq)")
+    edit: int = Field(0, ge=0, description="editorial sequence on top of the machine revision: 0 for the "
+                      "machine's note, >0 for a desk edit or regeneration")
     language: str
     text: str
     record: dict[str, Any] = Field(description="the record the note was written from (for checks and editors)")

@@ -113,7 +113,7 @@ class NoteWriter:
 
     def _message(self, task: TaskMessage, text: str, language: str, provenance: Provenance) -> NoteMessage:
         return NoteMessage(key=task.key, task=task.task, record_type=task.record_type, record_id=task.record_id,
-                           revision=task.revision, language=language, text=text, record=task.record,
+                           revision=task.revision, edit=task.edit, language=language, text=text, record=task.record,
                            provenance=provenance)
 
     def _note(self, task: TaskMessage, text: str, res: GenerationResult, candidate: int, verdict,

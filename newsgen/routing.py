@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from newsgen.config import Settings
 from newsgen.errors import RecordError, SchemaError, SeedError
+from newsgen.history import note_key
 from newsgen.living import apply_event
 from newsgen.messages import DeadLetter, SeedInfo, Source, TaskMessage
 from newsgen.records import Record, RecordValidator
@@ -18,6 +19,20 @@ TASKS = ("note", "summary", "rewrite")
 EVENT_TYPE = "match_event"
 #: record types whose revisions the match store keeps (the ones match_event applies to)
 LIVE_TYPES = ("football_match",)
+#: Kafka header of a desk regeneration: the editorial sequence (``newsgen.history``) its notes take
+EDIT_HEADER = "newsgen-edit"
+
+
+def edit_of(headers: Any) -> int:
+    """The editorial sequence a records-topic message asks for (0: none, an ordinary record)."""
+    for name, value in headers or ():
+        if name == EDIT_HEADER:
+            try:
+                edit = int(bytes(value).decode("ascii"))
+            except (TypeError, ValueError, UnicodeDecodeError):
+                return 0
+            return edit if edit > 0 else 0
+    return 0
 
 
 class MatchStore(Protocol):
@@ -63,11 +78,15 @@ class RecordRouter:
     def tasks_for(self, record_type: str) -> list[str]:
         return [t for t in TASKS if self.renderer.has_template(record_type, t, self.settings.language)]
 
-    def route(self, raw: bytes, source: Source | None = None) -> Routed:
-        """Never raises for bad input: a bad record becomes a dead letter naming the stage and reason."""
+    def route(self, raw: bytes, source: Source | None = None, edit: int = 0) -> Routed:
+        """Never raises for bad input: a bad record becomes a dead letter naming the stage and reason.
+
+        ``edit`` > 0 is a desk regeneration (``newsgen.history``): the record's notes are written again as
+        ``<id>:<task>:<revision>.<edit>``; it takes no machine revision and never writes the match store.
+        """
         try:
             record = self.validator.load(raw)
-            record = self._live(record)
+            record = self._regenerated(record) if edit else self._live(record)
         except RecordError as exc:
             stage = "decode" if exc.reason == "decode" else "validate"
             return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage=stage,
@@ -79,8 +98,10 @@ class RecordRouter:
                 seed = self.renderer.render(record.data, task, language)
             except SeedError as exc:
                 return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage="seed",
-                                                        source=source, key=record.key(task)))
-            tasks.append(TaskMessage(key=record.key(task), task=task, record_type=record.type,
+                                                        source=source, key=note_key(record.id, task,
+                                                                                    record.revision, edit)))
+            key = note_key(record.id, task, record.revision, edit)
+            tasks.append(TaskMessage(key=key, task=task, record_type=record.type, edit=edit,
                                      record_id=record.id, revision=record.revision, language=language,
                                      record=record.data, source=source,
                                      seed=SeedInfo(prompt=seed.prompt, prefix=seed.prefix, lead=seed.lead,
@@ -90,6 +111,20 @@ class RecordRouter:
             return Routed(dead_letter=DeadLetter.of(raw, reason="no_task", stage="seed", source=source,
                                                     error=f"no {language} template for record type {record.type!r}"))
         return Routed(tasks=tasks)
+
+    def _regenerated(self, record: Record) -> Record:
+        """A regeneration of a live match is written from the match store's record, and only if that is
+        still the revision asked for: regenerating an old revision never rolls the match back."""
+        if self.store is None or record.type not in LIVE_TYPES:
+            return record
+        stored = self.store.get(record.id)
+        if stored is None:
+            return record
+        match = stored[0]
+        if match.get("revision", 0) != record.revision:
+            raise StaleRecord(f"$.revision: regeneration of revision {record.revision} of {record.id!r}, but the "
+                              f"match is at revision {match.get('revision', 0)} (stale)", "$.revision", "stale")
+        return self.validator.validate(match)
 
     def _live(self, record: Record) -> Record:
         """Apply a match event to its match, or remember a match; raise :class:`StaleRecord` for old input."""

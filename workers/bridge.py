@@ -4,6 +4,8 @@ Delivery: offsets are committed only after every record of a poll was dispatched
 to the dead-letter topic and acked by Kafka, so a crash re-reads records instead of losing them;
 duplicates are harmless because task ids and note keys are idempotency keys. A transient failure
 (Kafka or Redis away) is retried with backoff for the same record: the bridge never skips one.
+A record with a ``newsgen-edit`` header is a desk regeneration (``newsgen.history``): its tasks are keyed
+``<id>:<task>:<revision>.<edit>`` and it never writes the match store.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from redis.exceptions import RedisError
 from newsgen import metrics
 from newsgen.config import Settings
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
-from newsgen.routing import RecordRouter
+from newsgen.routing import RecordRouter, edit_of
 from workers.match_store import RedisMatchStore
 
 log = logging.getLogger("newsgen.bridge")
@@ -130,7 +132,8 @@ class Bridge:
         source = Source(topic=message.topic, partition=message.partition, offset=message.offset)
         raw = message.value if message.value is not None else b""
         metrics.RECORDS_CONSUMED.inc()
-        routed = self.retrying("route", lambda: self.router.route(raw, source))  # the match store is in Redis
+        edit = edit_of(message.headers)                                          # a desk regeneration
+        routed = self.retrying("route", lambda: self.router.route(raw, source, edit))  # match store in Redis
         if routed.dead_letter is not None:
             self.dead_letter(routed.dead_letter, message.key)
         for task in routed.tasks:

@@ -3,18 +3,25 @@
 The follower reads every partition by direct assignment (no consumer group, no commits): it starts at the
 last ``desk_backlog`` messages of each partition, marks the store ready once it has caught up with the
 offsets the topics had at start, and then reads live.
+
+:class:`RedisLedger` is the desk's share of the one revision history (``newsgen.history``): editorial
+sequence counters, editorial notes published under the workers' own per-note lock and latest-revision
+guard (``workers.runtime``), and approvals once per key and never backwards, in the pipeline's Redis.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from typing import Protocol
+from typing import Callable, Protocol
 
+import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from newsgen.config import Settings
 from newsgen.desk.store import NoteStore
+from newsgen.history import Decision, Place, approval_decision
+from workers.runtime import KEY_TTL_S, LATEST_KEY, LOCK_KEY, PUBLISHED_KEY
 from workers.topics import ensure_topics
 
 log = logging.getLogger("newsgen.desk")
@@ -23,6 +30,9 @@ log = logging.getLogger("newsgen.desk")
 class DeskBus(Protocol):
     """What the app needs from the message bus (a test double can implement it)."""
 
+    #: optional: the shared ledger (``newsgen.desk.ledger.Ledger``); the app falls back to an in-memory one
+    ledger: object
+
     def publish(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str: ...
 
     def start(self, store: NoteStore) -> None: ...
@@ -30,11 +40,72 @@ class DeskBus(Protocol):
     def close(self) -> None: ...
 
 
+#: the next number of a desk counter (0 first), never below ARGV[1]
+_ALLOCATE = """
+local v = redis.call('INCR', KEYS[1]) - 1
+local floor = tonumber(ARGV[1])
+if v < floor then redis.call('SET', KEYS[1], floor + 1); v = floor end
+return v
+"""
+COUNTER_KEY = "newsgen:desk:counter:{topic}:{name}"
+APPROVED_KEY = "newsgen:approved:{topic}:{key}"
+LATEST_APPROVAL_KEY = "newsgen:approval-latest:{topic}:{note}"
+APPROVAL_LOCK_KEY = "newsgen:approval-lock:{topic}:{note}"
+
+
+class RedisLedger:
+    """:class:`newsgen.desk.ledger.Ledger` in Redis, shared by every desk process and the workers."""
+
+    def __init__(self, client: redis.Redis, settings: Settings):
+        self.redis = client
+        self.notes_topic = settings.notes_topic
+        self.approved_topic = settings.approved_topic
+        self._allocate = client.register_script(_ALLOCATE)
+
+    def allocate(self, name: str, at_least: int = 0) -> int:
+        return int(self._allocate(keys=[COUNTER_KEY.format(topic=self.notes_topic, name=name)], args=[at_least]))
+
+    def publish_note(self, note_id: str, key: str, revision: int,
+                     publish: Callable[[str], str]) -> tuple[str | None, bool]:
+        t = self.notes_topic
+        with self.redis.lock(LOCK_KEY.format(topic=t, key=note_id), timeout=120, blocking_timeout=120):
+            if self.redis.exists(PUBLISHED_KEY.format(topic=t, key=key)):
+                return None, False
+            latest = self.redis.get(LATEST_KEY.format(topic=t, key=note_id))
+            current = latest is None or int(latest) <= revision
+            where = publish(note_id if current else key)
+            self.redis.set(PUBLISHED_KEY.format(topic=t, key=key), where, ex=KEY_TTL_S)
+            if current:
+                self.redis.set(LATEST_KEY.format(topic=t, key=note_id), revision, ex=KEY_TTL_S)
+        return where, current
+
+    def approve(self, note_id: str, key: str, where: Place, publish: Callable[[], str]) -> tuple[Decision, str | None]:
+        t = self.approved_topic
+        with self.redis.lock(APPROVAL_LOCK_KEY.format(topic=t, note=note_id), timeout=120, blocking_timeout=120):
+            earlier = self.redis.get(APPROVED_KEY.format(topic=t, key=key))
+            raw = self.redis.get(LATEST_APPROVAL_KEY.format(topic=t, note=note_id))
+            latest = None
+            if raw is not None:
+                value = json.loads(raw)
+                latest = (value["key"], tuple(value["place"]))
+            decision = approval_decision(latest, key, where, earlier is not None)
+            if decision == "duplicate":
+                return decision, earlier.decode() if earlier is not None else None
+            if decision == "backwards":
+                return decision, None
+            at = publish()
+            self.redis.set(APPROVED_KEY.format(topic=t, key=key), at, ex=KEY_TTL_S)
+            self.redis.set(LATEST_APPROVAL_KEY.format(topic=t, note=note_id),
+                           json.dumps({"key": key, "place": list(where)}), ex=KEY_TTL_S)
+        return decision, at
+
+
 class KafkaDeskBus:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                                       enable_idempotence=True, max_request_size=12 * 1024 * 1024)
+        self.ledger = RedisLedger(redis.Redis.from_url(settings.redis_url), settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -2,6 +2,8 @@
 
     store    what the desk knows: the latest notes of the notes topic, approvals, pending requests (no I/O)
     actions  the messages an editor's action publishes: approval, human-edited note, regenerate, rewrite
+    service  the actions' rules (one history per note, ``newsgen.history``): which revision, approvals once
+    ledger   the shared counters, note publish guard and approvals they use (Redis: ``workers.desk_bus``)
     bus      the Kafka adapter: follows the notes and approved topics into the store, publishes actions
     app      the FastAPI app: the static page, a JSON API, a server-sent event stream, bearer-token checks
 

@@ -1,10 +1,14 @@
 """The messages an editor's action publishes. Pure functions of a note (as a dict) and the editor's input.
 
     approve     -> approved topic: :class:`ApprovalMessage` (the approved note inside), key <record id>:<task>
-    edit        -> notes topic: the note with the editor's text as a new revision, marked human-edited
-    regenerate  -> records topic: the note's record again with a new revision (a new idempotency key
-                   ``<id>:<task>:<revision>``, so the workers write it afresh instead of skipping it)
+    edit        -> notes topic: the note with the editor's text as an editorial revision
+                   ``<id>:<task>:<revision>.<edit>`` of its machine revision, marked human-edited
+    regenerate  -> records topic: the note's record at its own revision; the editorial sequence travels in
+                   the ``newsgen-edit`` header, so the workers write ``<id>:<task>:<revision>.<edit>`` and no
+                   record revision is taken (``newsgen.history``)
     rewrite     -> records topic: a ``rewrite_request`` record whose text is the note's text
+
+The rules (which revision, idempotent approvals) are in ``newsgen.desk.service``.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from newsgen.history import note_key
 from newsgen.messages import NoteMessage, Provenance, utcnow
 
 log = logging.getLogger("newsgen.desk")
@@ -38,19 +43,23 @@ class ApprovalMessage(BaseModel):
     record_id: str
     task: str
     revision: int
+    edit: int = Field(0, ge=0, description="the approved note's editorial sequence (newsgen.history)")
     approved_by: str
     approved_at: str = Field(default_factory=utcnow)
     note: dict[str, Any] = Field(description="the approved note message as it was on the notes topic")
 
 
 def approval(note: dict[str, Any], editor: str) -> ApprovalMessage:
+    edit = note.get("edit", 0)
     return ApprovalMessage(key=note["key"], record_id=note["record_id"], task=note["task"],
-                           revision=note["revision"], approved_by=editor, note=note)
+                           revision=note["revision"], edit=edit if isinstance(edit, int) else 0,
+                           approved_by=editor, note=note)
 
 
-def edited_note(note: dict[str, Any], text: str, revision: int, editor: str,
+def edited_note(note: dict[str, Any], text: str, edit: int, editor: str,
                 verdict: dict[str, Any] | None = None) -> NoteMessage:
-    """The note with the editor's text as ``revision``: provenance says a human wrote it and keeps the
+    """The note with the editor's text as editorial revision ``edit`` of the note's machine revision
+    (``<id>:<task>:<revision>.<edit>``): provenance says a human wrote it and keeps the
     template and seed it came from; the model's fact-check verdict and candidates go (they were about
     other text), replaced by ``verdict``, the check of the edited text when there is one."""
     p = dict(note["provenance"])
@@ -62,9 +71,10 @@ def edited_note(note: dict[str, Any], text: str, revision: int, editor: str,
     p.update(model=HUMAN_MODEL, backend=HUMAN_BACKEND, worker=f"desk:{editor}", fallback=False,
              fallback_reason=None, finish_reason="edited", prompt_tokens=0, new_tokens=0, timings_ms={})
     fields = {k: v for k, v in note.items() if k not in ("created_at", "schema")}
-    fields.update(key=f"{note['record_id']}:{note['task']}:{revision}", revision=revision, text=text, provenance=p)
-    if "edited_by" in NoteMessage.model_fields:  # once messages.py has the field
-        fields["edited_by"] = editor
+    if edit < 1:
+        raise ValueError("an edit is editorial revision 1 or later")
+    fields.update(key=note_key(note["record_id"], note["task"], note["revision"], edit), edit=edit, text=text,
+                  provenance=p, edited_by=editor)
     return NoteMessage.model_validate(fields)
 
 
@@ -82,18 +92,19 @@ def check_text(note: dict[str, Any], text: str) -> dict[str, Any] | None:
     return verdict.model_dump(mode="json") if verdict is not None else None
 
 
-def regenerate_record(note: dict[str, Any], revision: int) -> dict[str, Any]:
-    """The note's record as ``revision``: the bridge routes it to every task of its type again."""
-    return {**note["record"], "revision": revision}
+def regenerate_record(note: dict[str, Any]) -> dict[str, Any]:
+    """The note's record at its own revision: the bridge routes it to every task of its type again (the
+    editorial sequence goes in a header; the revision stays the machine's)."""
+    return {**note["record"], "revision": note["revision"]}
 
 
-def rewrite_id(note_key: str, style: str) -> str:
-    """A rewrite request id from the note key: readable, within the schema's 64 characters."""
-    rid = _ID_OK.sub("-", f"rw-{note_key.replace(':', '-')}-{style}")
-    if len(rid) > 64:
-        digest = hashlib.sha256(rid.encode()).hexdigest()[:10]
-        rid = f"{rid[:64 - 11]}-{digest}"
-    return rid
+def rewrite_id(source_key: str, style: str) -> str:
+    """A rewrite request id from the source note's key and the style: a readable part plus a digest of the
+    exact key, so no two notes map to one id (``a:x:note:0`` and ``a-x:note:0`` differ); at most the
+    schema's 64 characters."""
+    digest = hashlib.sha256(f"{source_key}\0{style}".encode()).hexdigest()[:10]
+    readable = _ID_OK.sub("-", f"rw-{source_key.replace(':', '-')}-{style}")[:64 - 11]
+    return f"{readable}-{digest}"
 
 
 def rewrite_request(note: dict[str, Any], style: str, revision: int, target_length: int | None = None,

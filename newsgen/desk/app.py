@@ -6,10 +6,11 @@
     GET  /api/notes/{key}           one note message as it was on the notes topic
     GET  /api/events                server-sent events: ``snapshot`` then ``note``, ``approval``, ``pending``
     POST /api/notes/{key}/approve     -> approved topic
-    POST /api/notes/{key}/edit        {"text"} -> notes topic, a new human-edited revision
-                                      (both keyed like the workers' notes: ``<record id>:<task>``, with an
-                                      ``idempotency-key`` header, so a compacted topic keeps the latest)
-    POST /api/notes/{key}/regenerate  -> records topic, the record again with a new revision
+    POST /api/notes/{key}/edit        {"text"} -> notes topic, a human-edited editorial revision
+                                      ``<id>:<task>:<revision>.<edit>`` (``newsgen.history``; keyed
+                                      ``<record id>:<task>`` with an ``idempotency-key`` header)
+    POST /api/notes/{key}/regenerate  -> records topic, the record again as an editorial revision of its
+                                      current revision (no record revision is taken)
     POST /api/notes/{key}/rewrite     {"style", "target_length"?, "length_unit"?} -> records topic
     GET  /healthz                   200 once the backlog is loaded, 503 before
 
@@ -36,9 +37,9 @@ from pydantic import BaseModel, Field
 
 from newsgen.config import Settings
 from newsgen.desk import actions
+from newsgen.desk.ledger import MemoryLedger
+from newsgen.desk.service import ActionError, DeskActions
 from newsgen.desk.store import NoteStore
-from newsgen.errors import RecordError
-from newsgen.messages import NOTE_SCHEMA, dump
 from newsgen.records import RecordValidator
 
 log = logging.getLogger("newsgen.desk")
@@ -86,6 +87,16 @@ class RewriteBody(ActionBody):
 def _editor(body: ActionBody | None) -> str:
     name = " ".join((body.editor or "").split()) if body else ""
     return name or "editor"
+
+
+class _Bus:
+    """The app's current bus (``state["bus"]``) as the publisher the actions use."""
+
+    def __init__(self, state: dict[str, Any]):
+        self.state = state
+
+    def publish(self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str:
+        return self.state["bus"].publish(topic, key, value, headers)
 
 
 def _sse(event: str, data: Any) -> str:
@@ -137,22 +148,6 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
         if note is None:
             raise HTTPException(404, f"no note {key!r} on this desk")
         return note
-
-    async def publish(topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]]) -> str:
-        try:
-            return await run_in_threadpool(state["bus"].publish, topic, key, value, headers)
-        except Exception as exc:  # noqa: BLE001 - Kafka away: tell the editor, nothing was published
-            log.exception("publishing to %s failed", topic)
-            raise HTTPException(502, f"could not publish to {topic}: {exc}") from exc
-
-    async def publish_record(record: dict[str, Any]) -> str:
-        raw = json.dumps(record, ensure_ascii=False).encode()
-        try:
-            parsed = validator.load(raw)
-        except RecordError as exc:
-            raise HTTPException(422, f"the record would be rejected: {exc}") from exc
-        headers = [("schema", f"{parsed.type}/{parsed.schema_version}".encode())]
-        return await publish(settings.records_topic, parsed.id, raw, headers)
 
     # --- the page --------------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -224,50 +219,29 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     # --- actions ---------------------------------------------------------------------------------
+    # the rules of each action (newsgen.history) are in newsgen.desk.service; the editor comes from here
+    desk = DeskActions(settings, store, _Bus(state), getattr(bus, "ledger", None) or MemoryLedger(), validator)
+
+    async def act(fn, *args) -> dict[str, Any]:
+        try:
+            return await run_in_threadpool(fn, *args)
+        except ActionError as exc:
+            raise HTTPException(exc.status, exc.detail) from exc
+
     @app.post("/api/notes/{key}/approve", dependencies=[Depends(require_action)])
     async def approve(key: str, body: ActionBody | None = None) -> dict[str, Any]:
-        note = note_or_404(key)
-        message = actions.approval(note, _editor(body))
-        where = await publish(settings.approved_topic, store.group_of(note), dump(message),
-                              [("schema", actions.APPROVAL_SCHEMA.encode()), ("idempotency-key", key.encode())])
-        log.info("note %s approved by %s (%s)", key, message.approved_by, where)
-        return {"approved": key, "published": where}
+        return await act(desk.approve, key, _editor(body))
 
     @app.post("/api/notes/{key}/edit", dependencies=[Depends(require_action)])
     async def edit(key: str, body: EditBody) -> dict[str, Any]:
-        note = note_or_404(key)
-        revision = store.reserve_revision(note["record_id"])
-        verdict = await run_in_threadpool(actions.check_text, note, body.text)
-        message = actions.edited_note(note, body.text, revision, _editor(body), verdict)
-        where = await publish(settings.notes_topic, store.group_of(note), dump(message),
-                              [("schema", NOTE_SCHEMA.encode()), ("idempotency-key", message.key.encode())])
-        store.mark_pending([store.group_of(note)], revision, "edit")
-        log.info("note %s edited by %s as %s (%s)", key, _editor(body), message.key, where)
-        return {"key": message.key, "revision": revision, "published": where}
+        return await act(desk.edit, key, body.text, _editor(body))
 
     @app.post("/api/notes/{key}/regenerate", dependencies=[Depends(require_action)])
     async def regenerate(key: str, body: ActionBody | None = None) -> dict[str, Any]:
-        note = note_or_404(key)
-        record_id = note["record_id"]
-        revision = store.reserve_revision(record_id)
-        where = await publish_record(actions.regenerate_record(note, revision))
-        tasks = store.tasks_of(record_id) or [note["task"]]
-        store.mark_pending([f"{record_id}:{t}" for t in tasks], revision, "regenerate")
-        log.info("record %s regenerated as revision %d by %s (%s)", record_id, revision, _editor(body), where)
-        return {"record_id": record_id, "revision": revision, "keys": [f"{record_id}:{t}:{revision}" for t in tasks],
-                "published": where}
+        return await act(desk.regenerate, key, _editor(body))
 
     @app.post("/api/notes/{key}/rewrite", dependencies=[Depends(require_action)])
     async def rewrite(key: str, body: RewriteBody) -> dict[str, Any]:
-        note = note_or_404(key)
-        request_id = actions.rewrite_id(key, body.style)
-        revision = store.reserve_revision(request_id)
-        record = actions.rewrite_request(note, body.style, revision, body.target_length, body.length_unit)
-        where = await publish_record(record)
-        store.mark_pending([f"{request_id}:rewrite"], revision, "rewrite")
-        log.info("rewrite of %s in style %s requested by %s as %s (%s)", key, body.style, _editor(body),
-                 request_id, where)
-        return {"request_id": request_id, "revision": revision, "key": f"{request_id}:rewrite:{revision}",
-                "published": where}
+        return await act(desk.rewrite, key, body.style, _editor(body), body.target_length, body.length_unit)
 
     return app

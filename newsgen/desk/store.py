@@ -2,11 +2,13 @@
 
 No I/O. The Kafka thread (``workers.desk_bus``) writes, the web app reads and subscribes; a lock guards
 the state and listeners are called outside it. Notes are kept per idempotency key (a duplicate delivery
-replaces its twin) and the page groups them per ``<record id>:<task>``, showing the latest revision.
+replaces its twin) and the page groups them per ``<record id>:<task>``, the note's history
+(``newsgen.history``): every revision and edit stays, the **current** one is the highest
+``(revision, edit)`` and a machine revision that supersedes an edit says so (``supersedes_edit``).
 
     >>> store = NoteStore(backlog=10)
-    >>> store.next_revision("m-1")
-    0
+    >>> store.latest_revision("m-1")
+    -1
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
+
+from newsgen.history import label, place
 
 #: record type -> the sport (or kind) the desk filters by
 SPORTS = {"football_match": "football", "hockey_match": "hockey", "basketball_game": "basketball",
@@ -148,7 +152,7 @@ class NoteStore:
     """The desk's state: at most ``backlog`` notes (the oldest are dropped), approvals, pending requests.
 
     Events sent to listeners: ``note`` (a note's view), ``approval`` (``{key, approved_by, approved_at}``),
-    ``pending`` (``{group, revision, action}``: an editor asked for a new revision), ``ready``.
+    ``pending`` (``{group, revision, edit, label, action}``: an editor asked for a new revision), ``ready``.
     """
 
     def __init__(self, backlog: int = 500):
@@ -156,7 +160,9 @@ class NoteStore:
         self._lock = threading.Lock()
         self._notes: OrderedDict[str, Entry] = OrderedDict()
         self._approvals: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._revisions: dict[str, int] = {}
+        self._revisions: dict[str, int] = {}  # record id -> latest machine revision seen
+        self._edits: dict[tuple[str, int], int] = {}  # (record id, revision) -> highest edit seen
+        self._groups: dict[str, set[str]] = {}  # <record id>:<task> -> keys of its kept notes
         self._pending: dict[str, dict[str, Any]] = {}
         self._listeners: list[Listener] = []
         self._seq = 0
@@ -174,13 +180,17 @@ class NoteStore:
             self._notes.pop(key, None)
             entry = Entry(note, at, timestamp_ms if timestamp_ms is not None else int(time.time() * 1000), self._seq)
             self._notes[key] = entry
+            self._groups.setdefault(self.group_of(note), set()).add(key)
             while len(self._notes) > self.backlog:
-                self._notes.popitem(last=False)
-            self._see_revision(note.get("record_id"), note.get("revision"))
-            self._see_revision(note.get("record_id"), (note.get("record") or {}).get("revision"))
+                _old_key, old = self._notes.popitem(last=False)
+                keys = self._groups.get(self.group_of(old.note), set())
+                keys.discard(_old_key)
+                if not keys:
+                    self._groups.pop(self.group_of(old.note), None)
+            self._see_revision(note.get("record_id"), note.get("revision"), note.get("edit", 0))
             group = self.group_of(note)
             pending = self._pending.get(group)
-            if pending and isinstance(note.get("revision"), int) and note["revision"] >= pending["revision"]:
+            if pending and place(note) >= (pending["revision"], pending.get("edit", 0)):
                 del self._pending[group]
             view = self._view(entry)
         self._emit("note", view)
@@ -198,30 +208,26 @@ class NoteStore:
                 self._approvals.popitem(last=False)
         self._emit("approval", summary)
 
-    def mark_pending(self, groups: Iterable[str], revision: int, action: str) -> None:
-        """An editor asked for ``revision`` of these groups: the page shows it until the note arrives."""
+    def mark_pending(self, groups: Iterable[str], revision: int, action: str, edit: int = 0) -> None:
+        """An editor asked for ``revision.edit`` of these groups: the page shows it until the note arrives."""
         events = []
         with self._lock:
             for group in groups:
-                self._pending[group] = {"group": group, "revision": revision, "action": action}
+                self._pending[group] = {"group": group, "revision": revision, "edit": edit,
+                                        "label": label(revision, edit), "action": action}
                 events.append(dict(self._pending[group]))
         for e in events:
             self._emit("pending", e)
-
-    def reserve_revision(self, record_id: str) -> int:
-        """The next unused revision of ``record_id``, reserved so two quick clicks get two revisions."""
-        with self._lock:
-            revision = self._revisions.get(record_id, -1) + 1
-            self._revisions[record_id] = revision
-            return revision
 
     def set_ready(self) -> None:
         self.ready = True
         self._emit("ready", {"notes": len(self._notes)})
 
-    def _see_revision(self, record_id: Any, revision: Any) -> None:
+    def _see_revision(self, record_id: Any, revision: Any, edit: Any) -> None:
         if isinstance(record_id, str) and isinstance(revision, int):
             self._revisions[record_id] = max(revision, self._revisions.get(record_id, -1))
+            if isinstance(edit, int):
+                self._edits[(record_id, revision)] = max(edit, self._edits.get((record_id, revision), 0))
 
     # --- reads (the web app) ---------------------------------------------------------------------
     @staticmethod
@@ -238,9 +244,26 @@ class NoteStore:
         with self._lock:
             return sorted({e.note.get("task") for e in self._notes.values() if e.note.get("record_id") == record_id})
 
-    def next_revision(self, record_id: str) -> int:
+    def latest_revision(self, record_id: str) -> int:
+        """The latest machine revision of ``record_id`` seen on the notes topic (-1: none)."""
         with self._lock:
-            return self._revisions.get(record_id, -1) + 1
+            return self._revisions.get(record_id, -1)
+
+    def max_edit(self, record_id: str, revision: int) -> int:
+        """The highest editorial sequence seen on ``revision`` of ``record_id`` (0: only the machine's)."""
+        with self._lock:
+            return self._edits.get((record_id, revision), 0)
+
+    def history(self, group: str) -> list[dict[str, Any]]:
+        """Every kept note of ``group`` (``<record id>:<task>``), current first (highest place)."""
+        with self._lock:
+            notes = [self._notes[k] for k in self._groups.get(group, ())]
+            return [self._view(e) for e in sorted(notes, key=lambda e: (place(e.note), e.seq), reverse=True)]
+
+    def current(self, group: str) -> dict[str, Any] | None:
+        """The current note of ``group`` (its highest ``(revision, edit)``), or None."""
+        views = self.history(group)
+        return self.get(views[0]["key"]) if views else None
 
     def views(self, **filters: str | None) -> list[dict[str, Any]]:
         """Views of the kept notes, newest first, passing ``filters`` (see :func:`matches`)."""
@@ -282,9 +305,24 @@ class NoteStore:
         rejected = [{"text": str(c.get("text", "")), "reasons": [str(r) for r in c.get("reasons") or []]}
                     for c in p.get("rejected") or [] if isinstance(c, dict)]
         approval = self._approvals.get(n["key"])
+        revision, edit = place(n)
+        group = self.group_of(n)
+        current, superseded = True, None
+        for other_key in self._groups.get(group, ()):
+            other = self._notes[other_key]
+            if other is entry:
+                continue
+            if (place(other.note), other.seq) > ((revision, edit), entry.seq):
+                current = False
+            elif is_human_edit(other.note) and place(other.note) < (revision, edit) and not is_human_edit(n):
+                if superseded is None or place(other.note) > tuple(superseded["place"]):
+                    superseded = {"key": other.note["key"], "label": label(*place(other.note)),
+                                  "edited_by": other.note.get("edited_by"), "place": list(place(other.note))}
         return {
-            "key": n["key"], "group": self.group_of(n), "record_id": n.get("record_id"), "task": n.get("task"),
+            "key": n["key"], "group": group, "record_id": n.get("record_id"), "task": n.get("task"),
             "record_type": record_type, "sport": sport_of(record_type), "revision": n.get("revision"),
+            "edit": edit, "label": label(revision, edit), "current": current,
+            "supersedes_edit": superseded if current else None,
             "language": n.get("language"), "text": n.get("text", ""), "record": record,
             "facts": key_facts(record_type, record), "status": record.get("status"),
             "tournament": record.get("tournament"), "factcheck": fc, "fallback": fallback,

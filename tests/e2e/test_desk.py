@@ -370,19 +370,22 @@ def test_approve_publishes_to_the_approved_topic(page, browser, records):
     assert value["note"]["text"] == text and value["approved_by"] == "editor"
 
 
-def test_regenerate_yields_a_new_revision_on_the_page(page, browser, records):
+def test_regenerate_yields_an_editorial_revision_on_the_page(page, browser, records):
     rid = records["regen"]["id"]
     use_token(browser, TOKEN)
     before = card(browser, f"{rid}:note")
     click(browser, f"{rid}:note", "regenerate")
-    wait(browser, lambda: [card(browser, f"{rid}:{task}")["revision"] for task in ("note", "summary")] == ["1", "1"],
-         lambda: f"no revision 1 on the page\n{log_tails(page.logs)}")
+    # an editorial revision on top of revision 0 (newsgen.history): no record revision is taken
+    wait(browser, lambda: [card(browser, f"{rid}:{task}")["revision"] for task in ("note", "summary")] == ["0.1", "0.1"],
+         lambda: f"no revision 0.1 on the page\n{log_tails(page.logs)}")
     note = card(browser, f"{rid}:note")
-    assert note["key"] == f"{rid}:note:1" and note["meta"][0] == "rev 1" and note["meta"][2] in ("torch", "template")
+    assert note["key"] == f"{rid}:note:0.1" and note["meta"][0] == "rev 0.1"
+    assert note["meta"][2] in ("torch", "template")
     assert note["history"] == [f"rev 0 · {before['meta'][2]} · {before['text']}"]
     assert not any("→ rev" in b for b in note["badges"])  # the pending badge went away
-    record = find_note(page.settings, f"{rid}:note:1")["record"]
-    assert record["revision"] == 1 and record["score"] == records["regen"]["score"]
+    message = find_note(page.settings, f"{rid}:note:0.1")
+    assert (message["revision"], message["edit"]) == (0, 1)
+    assert message["record"]["revision"] == 0 and message["record"]["score"] == records["regen"]["score"]
 
 
 def test_edit_publishes_a_human_edited_revision(page, browser, records):
@@ -394,14 +397,14 @@ def test_edit_publishes_a_human_edited_revision(page, browser, records):
     area.clear()
     area.send_keys("«Краснодар» разгромил «Оренбург» — 5:0. <b>правка</b>")
     click(browser, group, "save")
-    wait(browser, lambda: card(browser, group)["revision"] == "1", "the edited revision never showed")
+    wait(browser, lambda: card(browser, group)["revision"] == "0.1", "the edited revision never showed")
     note = card(browser, group)
     assert note["text"] == "«Краснодар» разгромил «Оренбург» — 5:0. <b>правка</b>"
     assert any(b.startswith("human-edited") for b in note["badges"]) and note["meta"][2] == "human"
-    message = find_note(page.settings, f"{group}:1")
+    message = find_note(page.settings, f"{group}:0.1")
     p = message["provenance"]
     assert (p["model"], p["backend"], p["fallback"]) == ("human-edit", "human", False)
-    assert message["revision"] == 1 and message["record"]["id"] == rid
+    assert (message["revision"], message["edit"]) == (0, 1) and message["record"]["id"] == rid
 
 
 def test_rewrite_in_a_style_appears_when_the_workers_finish(page, browser, records):

@@ -5,7 +5,7 @@
 
 const desk = {
   notes: new Map(),      // note key -> view
-  groups: new Map(),     // group -> Map(revision -> view)
+  groups: new Map(),     // group -> Map(key -> view): the note's history (revision.edit places)
   cards: new Map(),      // group -> <article>
   approvals: new Map(),  // note key -> {approved_by, approved_at}
   pending: new Map(),    // group -> {revision, action}
@@ -134,16 +134,21 @@ function addNote(view) {
   desk.notes.set(view.key, view);
   if (view.approved) desk.approvals.set(view.key, view.approved);
   if (!desk.groups.has(view.group)) desk.groups.set(view.group, new Map());
-  desk.groups.get(view.group).set(view.revision, view);
+  desk.groups.get(view.group).set(view.key, view);
   const pending = desk.pending.get(view.group);
-  if (pending && view.revision >= pending.revision) desk.pending.delete(view.group);
+  if (pending && byPlace(view, pending) >= 0) desk.pending.delete(view.group);
   renderGroup(view.group);
+}
+
+// a note's place in its history: (machine revision, editorial sequence); the current one is the highest
+function byPlace(a, b) {
+  return (a.revision - b.revision) || ((a.edit || 0) - (b.edit || 0));
 }
 
 function latest(group) {
   const revisions = desk.groups.get(group);
   if (!revisions || revisions.size === 0) return null;
-  return [...revisions.values()].sort((a, b) => b.revision - a.revision || b.seq - a.seq)[0];
+  return [...revisions.values()].sort((a, b) => byPlace(b, a) || b.seq - a.seq)[0];
 }
 
 // --- cards --------------------------------------------------------------------------------------
@@ -164,7 +169,7 @@ function renderGroup(group) {
   }
   if (view) {
     card.dataset.key = view.key;
-    card.dataset.revision = String(view.revision);
+    card.dataset.revision = view.label || String(view.revision);
     card.dataset.recordId = view.record_id;
     card.dataset.state = desk.approvals.has(view.key) ? "approved" : "pending";
     card.classList.toggle("flagged", !!view.flagged);
@@ -204,7 +209,7 @@ function placeholderParts(group) {
   const p = desk.pending.get(group) || {};
   return [el("div", {class: "facts"}, el("h3", {}, group)),
           el("div", {class: "body"}, el("p", {class: "text muted"},
-             `${p.action || "request"} sent (revision ${p.revision}); waiting for the workers…`))];
+             `${p.action || "request"} sent (revision ${p.label || p.revision}); waiting for the workers…`))];
 }
 
 function badge(text, kind, title) {
@@ -235,7 +240,10 @@ function cardParts(v) {
     v.fallback ? badge(`fallback${v.fallback_reason ? ": " + v.fallback_reason : ""}`, "warn") : null,
     v.human_edit ? badge(`human-edited${v.edited_by ? " by " + v.edited_by : ""}`, "human") : null,
     approval ? badge(`approved${approval.approved_by ? " by " + approval.approved_by : ""}`, "good approved") : null,
-    pending ? badge(`${pending.action} → rev ${pending.revision}…`, "pending") : null,
+    pending ? badge(`${pending.action} → rev ${pending.label || pending.revision}…`, "pending") : null,
+    v.supersedes_edit ? badge(`replaces edit ${v.supersedes_edit.label}${v.supersedes_edit.edited_by ?
+      " by " + v.supersedes_edit.edited_by : ""}`, "warn superseded",
+      "a later revision is current; the edit stays in the history below") : null,
     v.rejected.length ? badge(`${v.rejected.length} rejected candidate${v.rejected.length > 1 ? "s" : ""}`, "muted")
                       : null);
   const fcDetail = fc && fc.ok === false && fc.detail ? el("p", {class: "fc-detail"}, fc.detail) : null;
@@ -245,7 +253,7 @@ function cardParts(v) {
       el("span", {class: "muted"}, `${c.reasons.join(", ") || "?"} · `), c.text)))) : null;
 
   const meta = el("div", {class: "meta"},
-    el("span", {class: "rev"}, `rev ${v.revision}`),
+    el("span", {class: "rev"}, `rev ${v.label || v.revision}`),
     el("span", {class: "model", title: "model"}, v.model || "?"),
     el("span", {class: "backend", title: "backend"}, v.backend || "?"),
     el("span", {class: "latency", title: "generation latency"}, fmtLatency(v.latency_ms)),
@@ -268,12 +276,13 @@ function cardParts(v) {
     el("button", {type: "button", "data-action": "regenerate"}, "Regenerate"),
     el("span", {class: "rewrite"}, style, el("button", {type: "button", "data-action": "rewrite"}, "Rewrite")));
 
-  const older = [...desk.groups.get(v.group).values()].filter((o) => o.revision !== v.revision)
-    .sort((a, b) => b.revision - a.revision);
+  const older = [...desk.groups.get(v.group).values()].filter((o) => o.key !== v.key)
+    .sort((a, b) => byPlace(b, a) || b.seq - a.seq);
   const history = older.length ? el("details", {class: "history"},
     el("summary", {}, `earlier revisions (${older.length})`),
     el("ol", {}, ...older.map((o) => el("li", {value: o.revision},
-      el("span", {class: "muted"}, `rev ${o.revision} · ${o.backend} · `), o.text)))) : null;
+      el("span", {class: "muted"}, `rev ${o.label || o.revision} · ${o.backend}${o.edited_by ? " · " + o.edited_by : ""} · `),
+      o.text)))) : null;
 
   const body = el("div", {class: "body"}, meta, flags, fcDetail, text, editBox, buttons, history, rejected);
   return [factsBox, body];
@@ -329,7 +338,7 @@ async function onCardClick(event) {
       if (r) toast(`approved ${key}`);
     } else if (action === "regenerate") {
       const r = await act(key, "regenerate");
-      if (r) toast(`regenerating ${r.record_id} as revision ${r.revision}`);
+      if (r) toast(`regenerating ${r.record_id} as revision ${r.label || r.revision}`);
     } else if (action === "rewrite") {
       const style = $("select.style", card).value;
       const r = await act(key, "rewrite", {style});
