@@ -218,6 +218,11 @@ def allows_text(g: Grounding, text: str, prompt: str = "") -> bool:
     return can_end(g, state)
 
 
+def _signature(ctx: str) -> str:
+    """What free text's verdicts depend on: the kinds of its last characters (digit, letter, space, joiner)."""
+    return "".join("d" if c.isdigit() else "a" if c.isalpha() else c if c in JOINERS else "o" for c in ctx[-4:])
+
+
 class TokenTable:
     """The bytes of every token of a tokenizer and which tokens are plain (free in free text)."""
 
@@ -241,6 +246,8 @@ class TokenTable:
                 continue
             self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»" for c in text)
         self._plain = self.plain.tolist()
+        #: tokens that never write text (special tokens, ids past the tokenizer's vocabulary)
+        self.unusable = np.array([i for i, b in enumerate(self.bytes) if b is None], dtype=np.int64)
 
 
 def _byte_decoder() -> dict[str, int]:
@@ -257,9 +264,8 @@ class RowConstraint:
         self.g = grounding
         self.table = table
         self.eos = eos_token_id
-        self.state = start(grounding, prompt)
-        self._free = self.state.mode == FREE
-        self._next: dict[int, State | None] = {}
+        self._verdicts: dict[tuple[str, bytes, int], bool] = {}
+        self._follow(start(grounding, prompt))
 
     def _check(self, token: int) -> State | None:
         """The state after ``token``, or None when the token breaks the constraint (cached per step)."""
@@ -270,7 +276,7 @@ class RowConstraint:
             nxt = st if can_end(self.g, st) else None
         elif token >= len(self.table.bytes) or self.table.bytes[token] is None:
             nxt = None
-        elif self._free and self.table._plain[token]:
+        elif self._free and not st.tail and self.table._plain[token]:
             nxt = State(FREE, "", (st.ctx + self.table.bytes[token].decode("utf-8"))[-_CTX:])
         else:
             nxt = advance(self.g, st, self.table.bytes[token])
@@ -278,15 +284,25 @@ class RowConstraint:
         return nxt
 
     def _allows(self, token: int) -> bool:
-        # in free text a plain token is always allowed: a table look-up, no state built until it is chosen
-        if self._free and token < len(self.table._plain) and self.table._plain[token]:
+        if not self._free:
+            return self._check(token) is not None
+        # in free text a plain token is always allowed: a table look-up, no state built until it is chosen;
+        # any other token's verdict depends only on the kinds of the last few characters: cached by them
+        if not self.state.tail and token < len(self.table._plain) and self.table._plain[token]:
             return True
-        return self._check(token) is not None
+        key = (self._sig, self.state.tail, token)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._check(token) is not None
+        return self._verdicts[key]
 
     def mask(self, scores: np.ndarray, keep: int) -> int:
         """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the
         ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on)."""
         V = scores.shape[0]
+        eos = scores[self.eos] if self.eos is not None and self.eos < V else None
+        scores[self.table.unusable[self.table.unusable < V]] = -np.inf
+        if eos is not None:                 # end of sequence is a special token: allowed where the text may end
+            scores[self.eos] = eos if can_end(self.g, self.state) else -np.inf
         found, width, seen = 0, min(V, 2 * keep + 16), set()
         while True:
             top = np.argpartition(-scores, width - 1)[:width] if width < V else np.arange(V)
@@ -311,7 +327,11 @@ class RowConstraint:
         nxt = self._check(token)
         if nxt is None:
             raise ValueError(f"token {token} breaks the grounding constraint")
-        self.state = nxt
-        self._free = nxt.mode == FREE and not nxt.tail
+        self._follow(nxt)
+
+    def _follow(self, state: State) -> None:
+        self.state = state
+        self._free = state.mode == FREE
+        self._sig = _signature(state.ctx)
         self._next = {}
 

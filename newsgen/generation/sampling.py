@@ -25,11 +25,7 @@ def banned_ngram_tokens(generated: list[int], n: int) -> list[int]:
 
 def process_logits(logits: np.ndarray, generated: list[int], params: SamplingParams) -> np.ndarray:
     """Return a copy of one row's logits (V,) with penalties, temperature, top-k and top-p applied."""
-    scores = logits.astype(np.float32, copy=True)
-    if params.repetition_penalty != 1.0 and generated:
-        seen = np.unique(np.asarray(generated))
-        vals = scores[seen]
-        scores[seen] = np.where(vals > 0, vals / params.repetition_penalty, vals * params.repetition_penalty)
+    scores = _penalised(logits, generated, params)
     banned = banned_ngram_tokens(generated, params.no_repeat_ngram_size)
     if banned:
         scores[banned] = -np.inf
@@ -70,10 +66,7 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     B, V = logits.shape
     scores = logits.astype(np.float32, copy=True)
     for b, (gen, p) in enumerate(zip(generated, params)):
-        if p.repetition_penalty != 1.0 and gen:
-            seen = np.unique(np.asarray(gen))
-            vals = scores[b, seen]
-            scores[b, seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+        scores[b] = _penalised(scores[b], gen, p)
         banned = banned_ngram_tokens(gen, p.no_repeat_ngram_size)
         if banned:
             scores[b, banned] = -np.inf
@@ -83,8 +76,12 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     for b, constraint in enumerate(constraints):
         if constraint is not None:
             kept[b] = min(kept[b], UNBOUNDED_KEEP)
-            if constraint.mask(scores[b], 1 if params[b].temperature == 0 else kept[b]) == 0:
-                dead.add(b)
+            keep = 1 if params[b].temperature == 0 else kept[b]
+            if constraint.mask(scores[b], keep) == 0:
+                # the n-gram ban may forbid the only way to finish a name or number: finish it regardless
+                scores[b] = _penalised(logits[b], generated[b], params[b])
+                if constraint.mask(scores[b], keep) == 0:
+                    dead.add(b)
     out = scores.argmax(axis=1)                                     # greedy rows are done
     out[list(dead)] = -1
     rows = np.array([b for b, p in enumerate(params) if p.temperature > 0 and b not in dead], dtype=np.int64)
@@ -95,7 +92,8 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     top_k = np.array([kept[b] for b in rows])
     k = int(top_k.max())
     # candidates before temperature: dividing by it keeps the order, and only k columns then need it
-    cand = np.argpartition(s, V - k, axis=1)[:, V - k:] if k < V else np.tile(np.arange(V), (len(rows), 1))
+    # (selecting the k best of -s stays fast when most of a row is -inf, as a grounded row may be)
+    cand = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < V else np.tile(np.arange(V), (len(rows), 1))
     cs = np.take_along_axis(s, cand, axis=1) / np.array([p.temperature for p in ps], dtype=np.float32)[:, None]
     order = np.argsort(-cs, axis=1, kind="stable")                 # (n,k) best first
     cand, cs = np.take_along_axis(cand, order, axis=1), np.take_along_axis(cs, order, axis=1)
@@ -113,6 +111,16 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     pick = np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=1))
     out[rows] = cand[np.arange(len(rows)), pick]
     return out
+
+
+def _penalised(row: np.ndarray, generated: list[int], p: SamplingParams) -> np.ndarray:
+    """One row's scores (V,) with the repetition penalty on the tokens generated so far."""
+    scores = row.astype(np.float32, copy=True)
+    if p.repetition_penalty != 1.0 and generated:
+        seen = np.unique(np.asarray(generated))
+        vals = scores[seen]
+        scores[seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+    return scores
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
