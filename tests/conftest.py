@@ -1,6 +1,8 @@
 """Shared fixtures: settings with private topics and queues, the tiny model, service checks."""
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -65,3 +67,27 @@ def _wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str =
 def wait_for() -> Callable[..., Any]:
     """``wait_for(predicate, timeout_s, what, details=..., interval_s=...)``: poll until truthy, else fail."""
     return _wait_for
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Selenium (one per test module); a skip without it, a failure in CI."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        message = "Debian packages chromium and chromium-driver are needed for the desk's browser tests"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000", "--lang=en-US"):
+        options.add_argument(arg)
+    b = webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        yield b
+    finally:
+        b.quit()

@@ -19,12 +19,16 @@ import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from newsgen.config import Settings
+from newsgen.desk.guard import BadMessage, check_message
 from newsgen.desk.store import NoteStore
+from newsgen.grammar.text import clean_text
+from newsgen.metrics import DESK_MESSAGES_SKIPPED
 from newsgen.history import Decision, Place, approval_decision
 from workers.runtime import KEY_TTL_S, LATEST_KEY, LOCK_KEY, PUBLISHED_KEY
 from workers.topics import ensure_topics
 
 log = logging.getLogger("newsgen.desk")
+SKIPPED_KEPT = 10_000  # positions of skipped messages remembered (so each is logged once)
 
 
 class DeskBus(Protocol):
@@ -108,6 +112,7 @@ class KafkaDeskBus:
         self.ledger = RedisLedger(redis.Redis.from_url(settings.redis_url), settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._skipped: dict[tuple[str, int, int], None] = {}  # messages already counted and logged
 
     def ensure_topics(self) -> None:
         """Create the topics the desk reads or writes if they are missing (records, notes, approved)."""
@@ -148,21 +153,35 @@ class KafkaDeskBus:
             while not self._stop.is_set():
                 for tp, records in consumer.poll(timeout_ms=500).items():
                     for m in records:
-                        try:
-                            value = json.loads(m.value)
-                        except (TypeError, ValueError):
-                            log.warning("skipping a non-JSON message at %s/%d/%d", m.topic, m.partition, m.offset)
-                            continue
-                        if tp.topic == s.notes_topic:
-                            store.add_note(value, f"{m.partition}:{m.offset}", m.timestamp)
-                        else:
-                            store.add_approval(value)
+                        self._take(store, m, note=tp.topic == s.notes_topic)
                 if targets is not None and all(consumer.position(tp) >= end for tp, end in targets.items()):
                     targets = None
                     store.set_ready()
                     log.info("desk caught up: %d notes", len(store))
         finally:
             consumer.close(autocommit=False)
+
+    def _take(self, store: NoteStore, m, note: bool) -> None:
+        """Keep one message in the store, or skip it: a message that is not a valid note (approval) is
+        counted and logged once (a restart of the follower reads it again) and never reaches the store, so
+        one bad message cannot stop the desk nor the notes after it."""
+        at = (m.topic, m.partition, m.offset)
+        try:
+            value = check_message("note" if note else "approval", m.value)
+            if note:
+                store.add_note(value, f"{m.partition}:{m.offset}", m.timestamp)
+            else:
+                store.add_approval(value)
+        except Exception as exc:  # noqa: BLE001 - a bad message (or a store bug on it) skips that message only
+            if at in self._skipped:
+                return
+            self._skipped[at] = None
+            while len(self._skipped) > SKIPPED_KEPT:
+                self._skipped.pop(next(iter(self._skipped)))
+            reason = exc.reason if isinstance(exc, BadMessage) else "store"
+            DESK_MESSAGES_SKIPPED.labels(m.topic, reason).inc()
+            log.warning("skipping the message at %s/%d/%d (%s): %s", m.topic, m.partition, m.offset, reason,
+                        clean_text(str(exc))[:300], exc_info=not isinstance(exc, BadMessage))
 
     def _assign(self, consumer: KafkaConsumer, backlog: dict[str, int]) -> list[TopicPartition] | None:
         """Assign every partition of the topics, each at its last ``backlog[topic]`` messages."""

@@ -12,17 +12,24 @@
     POST /api/notes/{key}/regenerate  -> records topic, the record again as an editorial revision of its
                                       current revision (no record revision is taken)
     POST /api/notes/{key}/rewrite     {"style", "target_length"?, "length_unit"?} -> records topic
+    GET  /api/whoami                the editor the token names (401 without one)
     GET  /healthz                   200 once the backlog is loaded, 503 before
+    GET  /metrics                   Prometheus: skipped topic messages, refused requests
 
-Actions need ``Authorization: Bearer <desk_token>``; with no token configured every action is refused
-(403). Reads need the token too when ``desk_read_token_required``. Every response carries a strict
-Content-Security-Policy (scripts and styles from this origin only, no inline code); the page sets record
-content with ``textContent``, never as HTML.
+Actions need ``Authorization: Bearer <token>``, one token per editor (``desk_editors``; the single
+``desk_token`` acts as ``editor``), or an authenticating proxy's ``desk_auth_header``: the editor named
+there is ``edited_by`` / ``approved_by``, never a name from the request body. With no editor configured
+every action is refused (403). Reads need a token too when ``desk_read_token_required``.
+
+Before any route (``newsgen.desk.guard``): the Host header must be one of ``desk_allowed_hosts``, a body
+over ``desk_max_body_bytes`` is refused (413) before it is read, at most ``desk_max_streams`` event streams
+are open (503 beyond). Every response carries a strict Content-Security-Policy (scripts and styles from
+this origin only, no inline code); strings of views and events are cleaned of control and bidi characters,
+and the page sets record content with ``textContent``, never as HTML.
 """
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from contextlib import asynccontextmanager
@@ -31,12 +38,14 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel, Field
 
 from newsgen.config import Settings
 from newsgen.desk import actions
+from newsgen.desk.guard import BodyLimit, Editors, HostCheck, StreamSlots, allowed_hosts, clean_data, clean_edit
 from newsgen.desk.ledger import MemoryLedger
 from newsgen.desk.service import ActionError, DeskActions
 from newsgen.desk.store import NoteStore
@@ -71,7 +80,8 @@ class _SecurityHeaders:
 
 
 class ActionBody(BaseModel):
-    editor: str | None = Field(None, max_length=60, description="who acts; shown in provenance and approvals")
+    """An action's input. Who acts is not part of it: the editor is the one its token (or the
+    authenticating proxy) names; an ``editor`` field sent by an old page is ignored."""
 
 
 class EditBody(ActionBody):
@@ -82,11 +92,6 @@ class RewriteBody(ActionBody):
     style: Literal["news", "brief", "formal", "plain", "social"]
     target_length: int | None = Field(None, ge=1, le=3000)
     length_unit: Literal["chars", "words", "sentences"] = "chars"
-
-
-def _editor(body: ActionBody | None) -> str:
-    name = " ".join((body.editor or "").split()) if body else ""
-    return name or "editor"
 
 
 class _Bus:
@@ -100,7 +105,23 @@ class _Bus:
 
 
 def _sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    """One server-sent event; its strings cleaned of control and bidi characters (the page shows them)."""
+    return f"event: {event}\ndata: {json.dumps(clean_data(data), ensure_ascii=False)}\n\n"
+
+
+class _Stream(StreamingResponse):
+    """A streaming response that calls ``release`` when it is over, even if the client left before the
+    body started (then the generator's own ``finally`` never runs)."""
+
+    def __init__(self, content, release, **kwargs):
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastAPI:
@@ -108,7 +129,8 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
     CLI passes the Kafka one, ``workers.desk_bus.KafkaDeskBus``: the core knows nothing of Kafka)."""
     store = store if store is not None else NoteStore(settings.desk_backlog)
     validator = RecordValidator(settings.schemas_dir)
-    token = settings.desk_token.get_secret_value() if settings.desk_token else ""
+    editors = Editors(settings)  # a bad desk_editors table fails here, at start
+    streams = StreamSlots(settings.desk_max_streams)
     state: dict[str, Any] = {"bus": bus}
 
     @asynccontextmanager
@@ -120,28 +142,32 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
             state["bus"].close()
 
     app = FastAPI(title="newsgen desk", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    # each add_middleware wraps the ones before: security headers outermost (on every answer, refusals too),
+    # then the Host check, then the body limit (an oversized body is refused before it is read, parsed or
+    # its token looked at)
+    app.add_middleware(BodyLimit, max_bytes=settings.desk_max_body_bytes)
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
     app.add_middleware(_SecurityHeaders)
     app.state.store = store
 
-    def token_ok(request: Request) -> bool:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        return (bool(token) and scheme.lower() == "bearer"
-                and hmac.compare_digest(given.strip().encode(), token.encode()))
-
-    def refuse(request: Request, what: str) -> None:
-        if not token:
+    def identify(request: Request, what: str) -> str:
+        """The editor making the request, or a refusal (403 without any editor configured, else 401)."""
+        if not editors.enabled:
             raise HTTPException(403, f"{what} are disabled on this desk: no desk token is configured "
-                                     "(set NEWSGEN_DESK_TOKEN)")
-        if not token_ok(request):
-            raise HTTPException(401, f"{what} need a valid bearer token (Authorization: Bearer <desk token>)",
+                                     "(set NEWSGEN_DESK_EDITORS or NEWSGEN_DESK_TOKEN)")
+        name = editors.identify(request.headers, request.client.host if request.client else None)
+        if name is None:
+            raise HTTPException(401, f"{what} need a valid bearer token (Authorization: Bearer <your desk token>)",
                                 headers={"WWW-Authenticate": 'Bearer realm="newsgen desk"'})
+        return name
 
-    def require_action(request: Request) -> None:
-        refuse(request, "actions")
+    def require_action(request: Request) -> str:
+        """The authenticated editor's name: what ``edited_by`` and ``approved_by`` say."""
+        return identify(request, "actions")
 
     def require_read(request: Request) -> None:
         if settings.desk_read_token_required:
-            refuse(request, "reads")
+            identify(request, "reads")
 
     def note_or_404(key: str) -> dict[str, Any]:
         note = store.get(key)
@@ -161,9 +187,18 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
     def healthz() -> JSONResponse:
         return JSONResponse({"ready": store.ready, "notes": len(store)}, status_code=200 if store.ready else 503)
 
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/api/whoami")
+    def whoami(editor: str = Depends(require_action)) -> dict[str, Any]:
+        """Who the given token (or proxy header) is: the page shows it beside the token field."""
+        return {"editor": editor}
+
     @app.get("/api/config")
     def config() -> dict[str, Any]:
-        return {"actions_enabled": bool(token), "read_token_required": settings.desk_read_token_required,
+        return {"actions_enabled": editors.enabled, "read_token_required": settings.desk_read_token_required,
                 "styles": list(actions.STYLES), "length_units": list(actions.LENGTH_UNITS),
                 "topics": {"notes": settings.notes_topic, "approved": settings.approved_topic,
                            "records": settings.records_topic}}
@@ -173,8 +208,8 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
     def notes(sport: str | None = None, status: str | None = None, tournament: str | None = None,
               flagged: Literal["yes", "no", ""] | None = None,
               state_: Literal["approved", "pending", ""] | None = Query(None, alias="state")) -> dict[str, Any]:
-        return {"notes": store.views(sport=sport, status=status, tournament=tournament, flagged=flagged,
-                                     state=state_)}
+        return {"notes": clean_data(store.views(sport=sport, status=status, tournament=tournament,
+                                                flagged=flagged, state=state_))}
 
     @app.get("/api/notes/{key}", dependencies=[Depends(require_read)])
     def note(key: str) -> dict[str, Any]:
@@ -182,6 +217,7 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
 
     @app.get("/api/events", dependencies=[Depends(require_read)])
     async def events() -> StreamingResponse:
+        streams.take()  # at most desk_max_streams at once: 503 beyond
         queue: asyncio.Queue = asyncio.Queue(maxsize=STREAM_QUEUE)
         loop = asyncio.get_running_loop()
 
@@ -198,6 +234,14 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
                 pass
 
         snapshot = store.subscribe(listener)
+        released = False
+
+        def release() -> None:  # once, whether the stream ran, ended or never started
+            nonlocal released
+            if not released:
+                released = True
+                store.unsubscribe(listener)
+                streams.give()
 
         async def stream():
             try:
@@ -213,10 +257,10 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
                         continue
                     yield _sse(event, data)
             finally:
-                store.unsubscribe(listener)
+                release()
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return _Stream(stream(), release, media_type="text/event-stream",
+                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     # --- actions ---------------------------------------------------------------------------------
     # the rules of each action (newsgen.history) are in newsgen.desk.service; the editor comes from here
@@ -228,20 +272,20 @@ def create_app(settings: Settings, bus, store: NoteStore | None = None) -> FastA
         except ActionError as exc:
             raise HTTPException(exc.status, exc.detail) from exc
 
-    @app.post("/api/notes/{key}/approve", dependencies=[Depends(require_action)])
-    async def approve(key: str, body: ActionBody | None = None) -> dict[str, Any]:
-        return await act(desk.approve, key, _editor(body))
+    @app.post("/api/notes/{key}/approve")
+    async def approve(key: str, editor: str = Depends(require_action)) -> dict[str, Any]:
+        return await act(desk.approve, key, editor)
 
-    @app.post("/api/notes/{key}/edit", dependencies=[Depends(require_action)])
-    async def edit(key: str, body: EditBody) -> dict[str, Any]:
-        return await act(desk.edit, key, body.text, _editor(body))
+    @app.post("/api/notes/{key}/edit")
+    async def edit(key: str, body: EditBody, editor: str = Depends(require_action)) -> dict[str, Any]:
+        return await act(desk.edit, key, clean_edit(body.text), editor)
 
-    @app.post("/api/notes/{key}/regenerate", dependencies=[Depends(require_action)])
-    async def regenerate(key: str, body: ActionBody | None = None) -> dict[str, Any]:
-        return await act(desk.regenerate, key, _editor(body))
+    @app.post("/api/notes/{key}/regenerate")
+    async def regenerate(key: str, editor: str = Depends(require_action)) -> dict[str, Any]:
+        return await act(desk.regenerate, key, editor)
 
-    @app.post("/api/notes/{key}/rewrite", dependencies=[Depends(require_action)])
-    async def rewrite(key: str, body: RewriteBody) -> dict[str, Any]:
-        return await act(desk.rewrite, key, body.style, _editor(body), body.target_length, body.length_unit)
+    @app.post("/api/notes/{key}/rewrite")
+    async def rewrite(key: str, body: RewriteBody, editor: str = Depends(require_action)) -> dict[str, Any]:
+        return await act(desk.rewrite, key, body.style, editor, body.target_length, body.length_unit)
 
     return app

@@ -15,23 +15,28 @@ const desk = {
 const FACETS = ["sport", "status", "tournament"];
 const $ = (sel, root = document) => root.querySelector(sel);
 
+// what newsgen.grammar.clean_text drops (C0/C1 controls but line breaks, DEL, bidi marks, embeddings,
+// overrides and isolates, zero-width and invisible format characters, the BOM): a team called
+// "Zenit\u202e" cannot reverse the text after it. The server cleans views too; this is the page's own guard.
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+function clean(value) { return String(value).replace(CONTROLS, ""); }
+
 // el("p", {class: "x", "data-key": k}, "text", child): attributes via setAttribute, children as nodes/text
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
     if (name === "class") node.className = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
+    else node.setAttribute(name, value === true ? "" : clean(value));
   }
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : String(child));
+    node.append(child instanceof Node ? child : clean(child));
   }
   return node;
 }
 
 function token() { return sessionStorage.getItem("newsgen.desk.token") || ""; }
-function editor() { return localStorage.getItem("newsgen.desk.editor") || ""; }
 function authHeaders() {
   const t = token();
   return t ? {"Authorization": "Bearer " + t} : {};
@@ -229,7 +234,7 @@ function cardParts(v) {
     el("div", {class: "sport"}, `${v.sport} · ${v.task}`),
     facts,
     el("details", {class: "raw"}, el("summary", {}, "record"),
-       el("pre", {}, JSON.stringify(v.record, null, 2))));
+       el("pre", {}, JSON.stringify(v.record, null, 2))));  // el() cleans the JSON text too
 
   const approval = desk.approvals.get(v.key);
   const pending = desk.pending.get(v.group);
@@ -302,7 +307,7 @@ async function act(key, action, body = {}) {
   const response = await fetch(`/api/notes/${encodeURIComponent(key)}/${action}`, {
     method: "POST",
     headers: {"Content-Type": "application/json", ...authHeaders()},
-    body: JSON.stringify({editor: editor() || null, ...body}),
+    body: JSON.stringify(body),
   });
   if (!response.ok) {
     toast(`${action} refused (${response.status}): ${await errorText(response)}`, "error");
@@ -400,12 +405,11 @@ function applyFilters() {
 // --- start --------------------------------------------------------------------------------------
 async function start() {
   $("#token").value = token();
-  $("#editor").value = editor();
   $("#auth").addEventListener("submit", (event) => {
     event.preventDefault();
     sessionStorage.setItem("newsgen.desk.token", $("#token").value.trim());
-    localStorage.setItem("newsgen.desk.editor", $("#editor").value.trim());
-    toast("token and editor name saved for this tab");
+    toast("token saved for this tab");
+    whoami();
     if (desk.config.read_token_required) reconnect();
   });
   for (const select of document.querySelectorAll("select[data-filter]")) {
@@ -418,7 +422,25 @@ async function start() {
     if (!desk.config.actions_enabled) toast("actions are disabled: the desk has no token configured", "error");
   } catch (_) { /* the stream reports the connection */ }
   applyFilters();
+  whoami();
   follow();
+}
+
+// the editor the token names (the server decides who acts: edited_by and approved_by are this name)
+async function whoami() {
+  const who = $("#whoami");
+  if (!token()) { who.textContent = "not signed in"; delete who.dataset.editor; return; }
+  try {
+    const response = await fetch("/api/whoami", {headers: authHeaders(), cache: "no-store"});
+    if (response.ok) {
+      const name = clean((await response.json()).editor);
+      who.textContent = "editor: " + name;
+      who.dataset.editor = name;
+    } else {
+      who.textContent = `token refused (${response.status})`;
+      delete who.dataset.editor;
+    }
+  } catch (_) { /* the stream reports the connection */ }
 }
 
 document.addEventListener("DOMContentLoaded", start);
