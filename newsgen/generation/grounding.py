@@ -24,6 +24,8 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -173,9 +175,10 @@ _KINDS = {NUM: "numbers", QUOTE: "quoted", NAME: "words"}
 
 
 def _may_continue(g: Grounding, st: State, tail: bytes) -> bool:
-    """Whether the incomplete character ``tail`` can still become one the lexeme in progress allows."""
-    if st.mode not in _KINDS or can_end(g, st):
-        return True                      # free text, or a lexeme that any non-letter may close
+    """Whether the incomplete character ``tail`` can still become one the lexeme in progress allows: one that
+    goes on with an allowed string, or one that closes the lexeme (a space, a bracket, an ending)."""
+    if st.mode not in _KINDS:
+        return True                      # free text: some character always fits
     values = g._sorted[_KINDS[st.mode]]
     n = len(st.buf)
     for i in range(bisect.bisect_left(values, st.buf), len(values)):
@@ -184,7 +187,23 @@ def _may_continue(g: Grounding, st: State, tail: bytes) -> bool:
             break
         if len(value) > n and value[n].encode("utf-8").startswith(tail):
             return True
-    return False
+    return can_end(g, st) and any(feed(g, st, ch) is not None for ch in _chars_starting(tail))
+
+
+@lru_cache(maxsize=256)
+def _chars_starting(tail: bytes) -> tuple[str, ...]:
+    """The characters of two and three UTF-8 bytes whose encoding starts with ``tail`` (four-byte ones, such
+    as emoji, never continue a lexeme)."""
+    size = 2 if tail[0] < 0xE0 else 3 if tail[0] < 0xF0 else 4
+    if size == 4:
+        return ()
+    out = []
+    for rest in product(range(0x80, 0xC0), repeat=size - len(tail)):
+        try:
+            out.append((tail + bytes(rest)).decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    return tuple(out)
 
 
 def can_end(g: Grounding, st: State) -> bool:

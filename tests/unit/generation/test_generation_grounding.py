@@ -91,6 +91,12 @@ def test_an_unfinishable_partial_character_is_refused():
     assert advance(g, State(), "«Z".encode() + "ü".encode()[:1]) is not None
 
 
+def test_a_partial_character_after_a_complete_word_must_be_able_to_close_it():
+    g = Grounding(words=frozenset({"На"}))
+    assert advance(g, State(), "На".encode() + b"\xd0") is None          # only letters start with 0xD0
+    assert advance(g, State(), "На".encode() + "–".encode()[:1]) is not None   # a dash may follow
+
+
 def test_latin_names_with_diacritics_and_apostrophes():
     record = {"type": "football_match", "id": "wc-civ-tur", "status": "finished", "date": "2026-06-20",
               "tournament": "World Cup", "home": {"name": "Côte d'Ivoire"}, "away": {"name": "Türkiye"},
