@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from newsgen.cli.common import console, errors_to_exit, settings_or_exit
+from newsgen.cli.common import console, errors_to_exit, one_of, read_input, settings_or_exit
 
 app = typer.Typer(help="Build, export and try GPT-2-architecture models (ruGPT-3 or the offline tiny model).",
                   no_args_is_help=True)
@@ -29,15 +29,20 @@ def tiny(out: Optional[Path] = typer.Argument(None, help="output directory [defa
 
 
 @app.command("export")
-def export(src: str = typer.Argument(..., help="hub id (e.g. ai-forever/rugpt3small_based_on_gpt2) or local model "
-                                              "directory"),
-           out: Path = typer.Argument(..., help="export directory (model.onnx, tokenizer, config, manifest.json); "
-                                                "<model dir>/onnx is found by backend=auto"),
+def export(src: str = typer.Argument(..., help="hub id (e.g. ai-forever/rugpt3small_based_on_gpt2), local model "
+                                              "directory, or an earlier export that carries its PyTorch weights"),
+           out: Path = typer.Argument(..., help="new export directory (model.onnx, tokenizer, config, manifest.json); "
+                                                "NEWSGEN_MODEL=<it> runs it, <model dir>/onnx is found by "
+                                                "backend=auto"),
            precision: str = typer.Option("fp32", help="fp32 (CPU or GPU), fp16 (GPU), int8 (dynamic "
-                                                      "quantisation, CPU)"),
+                                                      "quantisation, CPU)",
+                                         callback=one_of("fp32", "fp16", "int8")),
            optimize: bool = typer.Option(False, help="apply ONNX Runtime's transformer fusions offline (fp32/fp16; "
                                                      "the session does most of them at load anyway)"),
-           opset: int = typer.Option(17, help="ONNX opset")) -> None:
+           opset: int = typer.Option(17, help="ONNX opset"),
+           torch_fallback: bool = typer.Option(True, help="also write the PyTorch weights, so PyTorch can run "
+                                                          "the export (forced, or when ONNX Runtime fails); "
+                                                          "--no-torch-fallback declares there is none")) -> None:
     """Export a GPT-2-architecture model to ONNX with a shared-prefix KV cache, checked against transformers."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -50,6 +55,7 @@ def export(src: str = typer.Argument(..., help="hub id (e.g. ai-forever/rugpt3sm
                                     console=console) as progress:
         task = progress.add_task("export", total=None)
         manifest = export_model(src, out, precision=precision, optimize=optimize, opset=opset,
+                                torch_fallback=torch_fallback,
                                 progress=lambda msg: progress.update(task, description=msg))
         progress.update(task, description="done")
     size = sum(p.stat().st_size for p in Path(out).iterdir() if p.is_file()) / 2 ** 20
@@ -63,8 +69,10 @@ def generate(prompt: Optional[str] = typer.Argument(None, help="prompt text (or 
              seed_file: Optional[Path] = typer.Option(None, help="read the prompt from this UTF-8 file"),
              prefix_chars: int = typer.Option(0, help="the first N characters of the prompt are a shared prefix "
                                                       "(KV cached)"),
-             backend: Optional[str] = typer.Option(None, help="auto | onnx | torch [default: settings]"),
-             device: Optional[str] = typer.Option(None, help="cpu | cuda [default: settings]"),
+             backend: Optional[str] = typer.Option(None, help="auto | onnx | torch [default: settings]",
+                                                   callback=one_of("auto", "onnx", "torch")),
+             device: Optional[str] = typer.Option(None, help="cpu | cuda [default: settings]",
+                                                  callback=one_of("cpu", "cuda")),
              model: Optional[str] = typer.Option(None, help="hub id or model directory [default: settings]"),
              onnx_dir: Optional[Path] = typer.Option(None, help="ONNX export directory [default: settings]"),
              max_new_tokens: Optional[int] = typer.Option(None, help="[default: settings]"),
@@ -81,7 +89,7 @@ def generate(prompt: Optional[str] = typer.Argument(None, help="prompt text (or 
     if (prompt is None) == (seed_file is None):
         console.print("[red]give a prompt or --seed-file (one of them)[/]")
         raise typer.Exit(2)
-    text = prompt if prompt is not None else seed_file.read_text(encoding="utf-8")
+    text = prompt if prompt is not None else read_input(str(seed_file), "seed file")[0]
     overrides = {k: v for k, v in {"backend": backend, "device": device, "model": model,
                                    "onnx_dir": onnx_dir}.items() if v is not None}
     settings = settings_or_exit(**overrides)

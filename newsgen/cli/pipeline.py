@@ -105,6 +105,11 @@ def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default
     SIGTERM is a warm shutdown: the worker stops taking tasks, finishes those in hand, publishes their
     notes and exits."""
     settings = settings_or_exit()
+    with errors_to_exit():  # a model configuration that cannot load fails here, in one line
+        from newsgen.generation import resolve_model
+        from newsgen.generation.selection import check_model
+
+        check_model(settings, resolve_model(settings))
     args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
             queue or settings.celery_queue, "--pool", pool, "--concurrency",
             str(concurrency or settings.max_batch_size), "--loglevel", log_level,

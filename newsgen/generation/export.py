@@ -12,6 +12,10 @@ The graph is :class:`~newsgen.generation.torch_backend.CascadeGPT2` traced with 
 
 An export directory holds ``model.onnx`` (+ ``model.onnx.data`` over 2 GB), the tokenizer, the model
 config and ``manifest.json`` (source, precision, opset, graph layout, parity check, SHA-256 of each file).
+With ``torch_fallback`` (the default) it also holds the PyTorch weights (``model.safetensors``), so the
+directory is a transformers model directory too: ``NEWSGEN_MODEL=<export>`` runs on ONNX Runtime, and on
+PyTorch when that is forced (``NEWSGEN_BACKEND=torch``) or ONNX Runtime fails (``auto``). Without it the
+manifest says ``"torch_fallback": false`` and a PyTorch backend for it is refused at start.
 """
 from __future__ import annotations
 
@@ -102,9 +106,43 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+WEIGHTS_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def read_export_manifest(path: str | Path) -> dict[str, Any] | None:
+    """The ``manifest.json`` of an export directory, or None when ``path`` is not one (no manifest)."""
+    file = Path(str(path)).expanduser() / MANIFEST
+    if not file.is_file():
+        return None
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"unreadable export manifest {file}: {exc}") from exc
+
+
+def has_torch_fallback(export_dir: str | Path, manifest: dict[str, Any] | None = None) -> bool:
+    """Whether an export carries what PyTorch needs: its manifest's ``torch_fallback`` (older exports:
+    whether transformers weights are there)."""
+    path = Path(str(export_dir)).expanduser()
+    manifest = manifest if manifest is not None else (read_export_manifest(path) or {})
+    if "torch_fallback" in manifest:
+        return bool(manifest["torch_fallback"])
+    return any((path / name).is_file() for name in WEIGHTS_FILES)
+
+
+def no_fallback_error(export_dir: str | Path) -> ModelError:
+    return ModelError(f"{export_dir} is an ONNX export without PyTorch weights (exported with "
+                      "--no-torch-fallback): use NEWSGEN_BACKEND=onnx or auto, or export again with the fallback")
+
+
 def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: bool = False,
-                 opset: int = OPSET, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Export ``source`` (hub id or local dir) to ``out_dir`` and return the manifest written there.
+                 opset: int = OPSET, progress: Callable[[str], None] | None = None,
+                 torch_fallback: bool = True) -> dict[str, Any]:
+    """Export ``source`` (hub id, local model directory or an earlier export that carries its PyTorch
+    weights) to ``out_dir`` and return the manifest written there.
+
+    ``torch_fallback`` also writes the PyTorch weights (``model.safetensors``): the export is then a model
+    directory the PyTorch backend loads too; without it the manifest declares ``"torch_fallback": false``.
 
     ``fp16`` is for CUDA; ``int8`` (dynamic quantisation of the weight MatMuls) is for CPU. ``optimize``
     applies ONNX Runtime's transformer fusions offline (fp32/fp16; the session applies most of them at load).
@@ -112,6 +150,13 @@ def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: 
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     step = progress or (lambda _msg: None)
+    src_manifest = read_export_manifest(source) if is_local(str(source)) else None
+    if src_manifest is not None and not has_torch_fallback(source, src_manifest):
+        raise ModelError(f"cannot export from {source}: it is an ONNX export without PyTorch weights; export "
+                         f"from its source ({src_manifest.get('source', 'the original model')}) instead")
+    out_dir = Path(out_dir)
+    if is_local(str(source)) and Path(str(source)).expanduser().resolve() == out_dir.expanduser().resolve():
+        raise ModelError(f"cannot export {source} onto itself: exports are immutable, choose a new directory")
     import onnx
     import onnxruntime
     import torch
@@ -124,9 +169,8 @@ def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: 
     tokenizer = load_tokenizer(source)
     hf_model = load_hf_model(source)
     module = CascadeGPT2(hf_model)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in (MANIFEST, MODEL_FILE, MODEL_FILE + ".data"):
+    for old in (MANIFEST, MODEL_FILE, MODEL_FILE + ".data", *WEIGHTS_FILES):
         (out_dir / old).unlink(missing_ok=True)
     names_in, names_out = io_names(config.n_layer)
     axes = {"input_ids": {0: "batch", 1: "new"}, "position_ids": {0: "batch", 1: "new"},
@@ -146,6 +190,9 @@ def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: 
         diff = check_parity(hf_model, raw)
         if diff > 1e-3:
             raise ModelError(f"exported graph disagrees with transformers: max logit difference {diff:.2e}")
+        if torch_fallback:
+            step("writing PyTorch weights (the fallback)")
+            hf_model.save_pretrained(out_dir, safe_serialization=True)
         del hf_model, module
         model = onnx.load(str(raw))
         if optimize and precision != "int8":  # the quantizer's shape inference rejects fused contrib ops
@@ -164,12 +211,16 @@ def export_model(source: str, out_dir: Path, precision: str = "fp32", optimize: 
     step("writing tokenizer and config")
     tokenizer.save_pretrained(out_dir)
     config.save_pretrained(out_dir)
+    (out_dir / "generation_config.json").unlink(missing_ok=True)  # save_pretrained's; the source's wins
     if is_local(str(source)) and (Path(source).expanduser() / "generation_config.json").is_file():
         shutil.copyfile(Path(source).expanduser() / "generation_config.json", out_dir / "generation_config.json")
     step("hashing files")
+    if src_manifest is not None:  # an export of an export names the model it came from
+        source = src_manifest.get("source", str(source))
     manifest = {
         "format": FORMAT, "graph": GRAPH, "source": str(source), "model_type": config.model_type,
-        "precision": precision, "opset": opset, "optimized": bool(optimize and precision != "int8"),
+        "precision": precision, "opset": opset, "torch_fallback": bool(torch_fallback),
+        "optimized": bool(optimize and precision != "int8"),
         "n_layer": config.n_layer, "n_head": config.n_head, "n_embd": config.n_embd,
         "vocab_size": config.vocab_size, "n_positions": config.n_positions,
         "fp32_parity_max_abs_logit_diff": diff,
