@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     notes_topic: str = "newsgen.notes"
     dead_letter_topic: str = "newsgen.dead-letter"
     consumer_group: str = "newsgen-bridge"
+    # Topics `ensure_topics` creates (an existing topic is never changed: differences are reported)
+    topic_partitions: int = Field(3, ge=1, description="partitions of each topic newsgen creates (the most "
+                                  "bridges, and KEDA replicas, that share the records)")
+    topic_replication_factor: int | None = Field(None, ge=1, description="replicas of each partition; None = 3, "
+                                                 "or the number of brokers when the cluster has fewer")
+    topic_min_insync_replicas: int | None = Field(None, ge=1, description="min.insync.replicas of each topic "
+                                                  "(acks=all writes need this many replicas); None = the "
+                                                  "replication factor minus one, at least 1")
+    notes_cleanup_policy: Literal["compact", "delete", "compact,delete"] = Field(
+        "compact", description="cleanup.policy of the notes topic: compact keeps the latest revision of each "
+        "note key (<record id>:<task>)")
     # Celery over Redis
     redis_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "gpu"

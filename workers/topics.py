@@ -2,31 +2,124 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from newsgen.config import Settings
 
+log = logging.getLogger(__name__)
+
+#: partitions when settings do not say otherwise (``Settings.topic_partitions``)
 PARTITIONS = 3
+#: replication factor of a cluster with this many brokers or more, when ``topic_replication_factor`` is None
+REPLICATION = 3
 
 
-def ensure_topics(settings: Settings, *extra: str, partitions: int = PARTITIONS) -> None:
-    """Create the records, notes and dead-letter topics (and ``extra`` ones) if they do not exist yet."""
+@dataclass(frozen=True)
+class TopicSpec:
+    """How newsgen creates one topic: partitions, replication factor and topic configs."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TopicDrift:
+    """An existing topic whose settings differ from the spec (reported, never changed)."""
+
+    topic: str
+    setting: str
+    wanted: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"topic {self.topic}: {self.setting} is {self.actual}, settings want {self.wanted} (not changed)"
+
+
+def topic_specs(settings: Settings, *extra: str, brokers: int | None = None,
+                partitions: int | None = None) -> list[TopicSpec]:
+    """The records, notes and dead-letter topics (and ``extra`` ones) as the settings want them.
+
+    Replication is ``topic_replication_factor``, else 3 capped at ``brokers``; ``min.insync.replicas`` is
+    ``topic_min_insync_replicas``, else one less than the replication (at least 1); the notes topic has
+    ``cleanup.policy`` ``notes_cleanup_policy`` (compact), the others ``delete``.
+    """
+    rf = settings.topic_replication_factor or min(REPLICATION, brokers or REPLICATION)
+    isr = settings.topic_min_insync_replicas or max(1, rf - 1)
+    names = dict.fromkeys([settings.records_topic, settings.notes_topic, settings.dead_letter_topic, *extra])
+    return [TopicSpec(name, partitions or settings.topic_partitions, rf,
+                      {"cleanup.policy": settings.notes_cleanup_policy if name == settings.notes_topic else "delete",
+                       "min.insync.replicas": str(isr)})
+            for name in names]
+
+
+def describe_topics(admin: KafkaAdminClient, names: list[str]) -> dict[str, TopicSpec]:
+    """What the broker says about existing topics: partitions, replication factor, the configs newsgen sets."""
+    if not names:
+        return {}
+    out: dict[str, TopicSpec] = {}
+    configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n, {k: None for k in CONFIG_KEYS})
+                                      for n in names], config_filter="all")
+    topic_configs = configs.get("topic", {}) if isinstance(configs, dict) else {}
+    described = admin.describe_topics(names)
+    for _ in range(20):  # a topic made a moment ago may have no partitions in the metadata yet
+        if all(t.get("partitions") for t in described):
+            break
+        time.sleep(0.25)
+        described = admin.describe_topics(names)
+    for t in described:
+        parts = t.get("partitions") or []
+        rf = max((len(p.get("replica_nodes") or p.get("replicas") or []) for p in parts), default=0)
+        got = {k: str(v.get("value")) for k, v in (topic_configs.get(t["name"]) or {}).items() if k in CONFIG_KEYS}
+        out[t["name"]] = TopicSpec(t["name"], len(parts), rf, got)
+    return out
+
+
+CONFIG_KEYS = ("cleanup.policy", "min.insync.replicas")
+
+
+def ensure_topics(settings: Settings, *extra: str, partitions: int | None = None) -> list[TopicDrift]:
+    """Create the records, notes and dead-letter topics (and ``extra`` ones) that do not exist yet, as
+    :func:`topic_specs` says; an existing topic is left as it is and every setting of it that differs is
+    logged as a warning and returned."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
+        brokers = len(admin.describe_cluster().get("brokers") or []) or None
+        specs = topic_specs(settings, *extra, brokers=brokers, partitions=partitions)
         existing = set(admin.list_topics())
-        wanted = dict.fromkeys([settings.records_topic, settings.notes_topic, settings.dead_letter_topic, *extra])
-        new = [NewTopic(t, partitions, 1) for t in wanted if t not in existing]
-        if new:
+        for spec in specs:
+            if spec.name in existing:
+                continue
             try:
-                admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
+                admin.create_topics([NewTopic(spec.name, spec.partitions, spec.replication_factor,
+                                              topic_configs=spec.configs)])
+            except TopicAlreadyExistsError:  # made meanwhile (or not yet in the metadata we listed)
+                existing.add(spec.name)
+                continue
+            log.info("created topic %s: %d partitions, replication %d, %s", spec.name, spec.partitions,
+                     spec.replication_factor, ", ".join(f"{k}={v}" for k, v in spec.configs.items()))
+        old = [s for s in specs if s.name in existing]
+        actual = describe_topics(admin, [s.name for s in old])
+        drifts = []
+        for want in old:
+            got = actual.get(want.name)
+            if got is None:
+                continue
+            pairs = [("partitions", str(want.partitions), str(got.partitions)),
+                     ("replication factor", str(want.replication_factor), str(got.replication_factor)),
+                     *((k, v, got.configs.get(k, "?")) for k, v in want.configs.items())]
+            drifts += [TopicDrift(want.name, name, w, a) for name, w, a in pairs if w != a]
+        for drift in drifts:
+            log.warning("%s", drift)
+        return drifts
     finally:
         admin.close()
 
