@@ -76,6 +76,8 @@ class Settings(BaseSettings):
                                      "nothing for this long is dropped")
     # Model and generation
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
+    connect_timeout_s: float = Field(10.0, gt=0, description="how long a command waits for Kafka or Redis to "
+                                     "answer before it gives up with one line (exit 5 for Kafka, 6 for Redis)")
     backend: Literal["auto", "onnx", "torch"] = "auto"
     device: Literal["cpu", "cuda"] = "cpu"
     onnx_dir: Path | None = Field(None, description="ONNX export (manifest.json, model.onnx, tokenizer); "
@@ -183,3 +185,44 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc
+#: NEWSGEN_* variables that are not settings: the ops scripts', Docker's and the tests' own
+NON_SETTING_ENV = frozenset({
+    "NEWSGEN_CONFIG", "NEWSGEN_VENV", "NEWSGEN_PYTHON", "NEWSGEN_ROOT", "NEWSGEN_OPS_DIR", "NEWSGEN_CACHE",
+    "NEWSGEN_KAFKA_PORT", "NEWSGEN_KAFKA_CONTROLLER_PORT", "NEWSGEN_KAFKA_HEAP", "NEWSGEN_REDIS_PORT",
+    "NEWSGEN_IMAGE", "NEWSGEN_GPU_IMAGE", "NEWSGEN_DEMO_MODEL", "NEWSGEN_UPDATE_GOLDEN", "NEWSGEN_DESK_SCREENSHOT",
+})
+
+
+def env_names() -> list[str]:
+    """Every ``NEWSGEN_*`` variable a setting reads (nested ones as ``NEWSGEN_SAMPLING__TOP_K``)."""
+    names = []
+    for name, field in Settings.model_fields.items():
+        names.append(f"NEWSGEN_{name.upper()}")
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            names += [f"NEWSGEN_{name.upper()}__{sub.upper()}" for sub in nested.model_fields]
+    return names
+
+
+def unknown_env_warnings(environ: dict[str, str] | None = None) -> list[str]:
+    """One warning per ``NEWSGEN_*`` variable that no setting reads, naming the closest setting.
+
+    >>> unknown_env_warnings({"NEWSGEN_KAFKA_BOOTSTARP": "x"})
+    ['NEWSGEN_KAFKA_BOOTSTARP is not a setting and is ignored (did you mean NEWSGEN_KAFKA_BOOTSTRAP?)']
+    """
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    known = env_names()
+    upper = {k.upper(): k for k in known}
+    out = []
+    for var in sorted(environ):
+        name = var.upper()
+        if not name.startswith("NEWSGEN_") or name in upper or name in NON_SETTING_ENV:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else " (see `newsgen config` for the settings)"
+        out.append(f"{var} is not a setting and is ignored{hint}")
+    return out
+
+

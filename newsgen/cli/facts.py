@@ -5,13 +5,12 @@
     newsgen check record.json @- --json < note.txt
 
 Exit 0 when the text passes, 1 when it does not; 2 for a missing file or a bad option (an unknown
-``--task`` or ``--language`` included), 3 for a record that is not valid.
+``--task`` or ``--language`` included), 3 for a record that is not valid or a file that cannot be read or
+is not UTF-8.
 """
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from newsgen.cli.common import console, errors_to_exit, settings_or_exit
+from newsgen.cli.common import console, errors_to_exit, one_of, read_input, settings_or_exit
 from newsgen.routing import TASKS
 from newsgen.seeds import LANGUAGES
 
@@ -27,13 +26,8 @@ out = Console(highlight=False)
 
 
 def _read_file(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        console.print(f"[red]no such file:[/] {path}")
-        raise typer.Exit(2)
-    return file.read_text(encoding="utf-8")
+    """A UTF-8 file or stdin (``-``): missing is exit 2, unreadable or not UTF-8 exit 3, in one line."""
+    return read_input(path)[0]
 
 
 def _record(path: str, record_id: Optional[str]) -> dict[str, Any]:
@@ -55,13 +49,7 @@ def _text(value: str) -> str:
     return _read_file(value[1:]).strip() if value.startswith("@") else value
 
 
-def _one_of(*allowed: str):
-    """An option callback: the value must be one of ``allowed`` (else a usage error, exit 2)."""
-    def validate(value: Optional[str]) -> Optional[str]:
-        if value is not None and value not in allowed:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-    return validate
+_one_of = one_of  # the shared option check (exit 2 on a value outside the choices)
 
 
 def render_verdict(text: str, verdict) -> None:

@@ -13,7 +13,8 @@ from typing import Optional
 import typer
 from rich.panel import Panel
 
-from newsgen.cli.common import console, errors_to_exit, settings_or_exit, setup_logging
+from newsgen.cli.common import (console, errors_to_exit, kafka_to_exit, one_of, require_kafka, require_redis,
+                                settings_or_exit, setup_logging)
 from newsgen.config import ROOT
 
 DEFAULT_EXAMPLES = ROOT / "producers" / "examples" / "football.jsonl"
@@ -26,12 +27,14 @@ def produce(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     from producers.publish import RecordPublisher, read_lines
 
     settings = settings_or_exit()
-    publisher = RecordPublisher(settings, topic)
-    try:
-        with console.status(f"publishing {file} to {publisher.topic}"):
-            n = publisher.publish(read_lines(file))
-    finally:
-        publisher.close()
+    require_kafka(settings)
+    with kafka_to_exit(settings):
+        publisher = RecordPublisher(settings, topic)
+        try:
+            with console.status(f"publishing {file} to {publisher.topic}"):
+                n = publisher.publish(read_lines(file))
+        finally:
+            publisher.close()
     console.print(f"published {n} records to [bold]{publisher.topic}[/] at {settings.kafka_bootstrap}")
 
 
@@ -44,11 +47,13 @@ def consume(what: str = typer.Option("notes", "--topic", help="notes | dead-lett
 
     settings = settings_or_exit()
     topic = {"notes": settings.notes_topic, "dead-letters": settings.dead_letter_topic}.get(what, what)
-    for key, value in read_topic(settings, topic, count=count, timeout_s=timeout):
-        if as_json:
-            typer.echo(json.dumps(value, ensure_ascii=False))
-        else:
-            print_message(value)
+    require_kafka(settings)
+    with kafka_to_exit(settings):
+        for key, value in read_topic(settings, topic, count=count, timeout_s=timeout):
+            if as_json:
+                typer.echo(json.dumps(value, ensure_ascii=False))
+            else:
+                print_message(value)
 
 
 def print_message(value: dict) -> None:
@@ -86,7 +91,10 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
     from newsgen.health import serve
 
     settings = settings_or_exit()
-    ensure_topics(settings)
+    require_kafka(settings)
+    require_redis(settings)
+    with kafka_to_exit(settings):
+        ensure_topics(settings)
     b = Bridge(settings, make_app(settings))
     b.install_signals()
     if settings.bridge_port:
@@ -97,7 +105,8 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
 def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default: settings.celery_queue]"),
            concurrency: Optional[int] = typer.Option(None, help="tasks in flight; they share micro-batches "
                                                      "[default: settings.max_batch_size]"),
-           pool: str = typer.Option("threads", help="threads (one model, micro-batched) | prefork | solo"),
+           pool: str = typer.Option("threads", help="threads (one model, micro-batched) | prefork | solo",
+                                    callback=one_of("threads", "prefork", "solo")),
            hostname: Optional[str] = typer.Option(None, help="Celery node name, e.g. gpu1@%h"),
            log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING")) -> None:
     """Run a Celery worker that writes notes (replaces this process with `celery worker`).
@@ -110,6 +119,8 @@ def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default
         from newsgen.generation.selection import check_model
 
         check_model(settings, resolve_model(settings))
+    require_kafka(settings)
+    require_redis(settings)
     args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
             queue or settings.celery_queue, "--pool", pool, "--concurrency",
             str(concurrency or settings.max_batch_size), "--loglevel", log_level,
@@ -201,17 +212,19 @@ def dead_letters(reason: Optional[str] = typer.Option(None, help="only this reas
     settings = settings_or_exit()
     table = Table("at", "reason", "stage", "source", "key", "error", title=settings.dead_letter_topic)
     n = 0
-    for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
-        letter = DeadLetter.model_validate(m.value)
-        if reason and letter.reason != reason:
-            continue
-        n += 1
-        if as_json:
-            typer.echo(json.dumps({"at": m.at, **m.value}, ensure_ascii=False))
-            continue
-        src = letter.source
-        table.add_row(m.at, letter.reason, letter.stage, f"{src.partition}:{src.offset}" if src else "-",
-                      letter.key or (m.key or b"").decode(errors="replace") or "-", letter.error[:200])
+    require_kafka(settings)
+    with kafka_to_exit(settings):
+        for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
+            letter = DeadLetter.model_validate(m.value)
+            if reason and letter.reason != reason:
+                continue
+            n += 1
+            if as_json:
+                typer.echo(json.dumps({"at": m.at, **m.value}, ensure_ascii=False))
+                continue
+            src = letter.source
+            table.add_row(m.at, letter.reason, letter.stage, f"{src.partition}:{src.offset}" if src else "-",
+                          letter.key or (m.key or b"").decode(errors="replace") or "-", letter.error[:200])
     if not as_json:
         console.print(table)
         console.print(f"{n} dead letters; replay with `newsgen replay --at P:O` or `--reason R`")
@@ -233,26 +246,29 @@ def replay(at: list[str] = typer.Option([], "--at", help="dead letter id P:O (re
         raise typer.Exit(2)
     settings = settings_or_exit()
     chosen = []
-    for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
-        letter = DeadLetter.model_validate(m.value)
-        if m.at in at or (reason and letter.reason == reason):
-            r = replay_of(letter)
-            if r.problem:
-                console.print(f"[yellow]skip {m.at}:[/] {r.problem}")
-            else:
-                chosen.append((m.at, r))
+    require_kafka(settings)
+    with kafka_to_exit(settings):
+        for m in read_messages(settings, settings.dead_letter_topic, timeout_s=timeout):
+            letter = DeadLetter.model_validate(m.value)
+            if m.at in at or (reason and letter.reason == reason):
+                r = replay_of(letter)
+                if r.problem:
+                    console.print(f"[yellow]skip {m.at}:[/] {r.problem}")
+                else:
+                    chosen.append((m.at, r))
     console.print(f"{len(chosen)} records to replay to {settings.records_topic}")
     if dry_run or not chosen:
         for where, r in chosen:
             console.print(f"  {where}: key={r.key!r} {r.raw[:120]!r}")
         return
-    publisher = RecordPublisher(settings)
-    try:
-        for where, r in chosen:
-            publisher.producer.send(settings.records_topic, key=r.key, value=r.raw)
-        publisher.producer.flush(timeout=60)
-    finally:
-        publisher.close()
+    with kafka_to_exit(settings):
+        publisher = RecordPublisher(settings)
+        try:
+            for where, r in chosen:
+                publisher.producer.send(settings.records_topic, key=r.key, value=r.raw)
+            publisher.producer.flush(timeout=60)
+        finally:
+            publisher.close()
     console.print(f"[green]replayed {len(chosen)} records[/]")
 
 

@@ -9,15 +9,17 @@ write the message schemas.
 """
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
-from newsgen.cli.common import console, errors_to_exit, settings_or_exit
+from newsgen.cli.common import console, errors_to_exit, one_of, read_input, settings_or_exit
 from newsgen.config import ROOT
+from newsgen.routing import TASKS
+from newsgen.seeds import LANGUAGES
 
 templates_app = typer.Typer(help="Seed templates: lint them against every example record.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the messages newsgen writes (generated from newsgen.messages).",
@@ -28,19 +30,17 @@ EXAMPLES_DIR = ROOT / "producers" / "examples"
 
 
 def _read(path: str) -> tuple[str, str]:
-    """``(text, name)`` of a file or of stdin for ``-``."""
-    if path == "-":
-        return sys.stdin.buffer.read().decode("utf-8"), "<stdin>"
-    file = Path(path)
-    if not file.is_file():
-        console.print(f"[red]no such file:[/] {path}")
-        raise typer.Exit(2)
-    # bytes, not read_text: no newline translation, so a lone \r stays inside its line as for `produce`
-    return file.read_bytes().decode("utf-8"), str(file)
+    """``(text, name)`` of a file or of stdin for ``-`` (missing: exit 2; unreadable or not UTF-8: exit 3)."""
+    return read_input(path)
+
+
+def _emit(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def validate(file: str = typer.Argument(..., help="JSON Lines file, a .json object or array, or - for stdin"),
-             quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only")) -> None:
+             quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only"),
+             as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout")) -> None:
     """Validate every record of a file; list the bad ones with JSON path and rule. Exit 3 if any is bad."""
     from newsgen.records import RecordValidator, validate_file
 
@@ -48,6 +48,14 @@ def validate(file: str = typer.Argument(..., help="JSON Lines file, a .json obje
     text, name = _read(file)
     with errors_to_exit():
         report = validate_file(RecordValidator(settings.schemas_dir), name, text)
+    if as_json:
+        _emit({"file": name, "ok": report.ok, "valid": len(report.valid), "invalid": len(report.invalid),
+               "by_type": {t: {"valid": g, "invalid": b} for t, (g, b) in report.by_type().items()},
+               "errors": [{"line": i.line, "id": i.id, "type": i.type,
+                           "path": getattr(i.error, "path", "$") or "$",
+                           "rule": getattr(i.error, "rule", "") or i.error.reason,
+                           "reason": i.error.reason, "error": str(i.error)} for i in report.invalid]})
+        raise typer.Exit(0 if report.ok else 3)
     if report.invalid and not quiet:
         table = Table(title="invalid records")
         for col in ("line", "id", "type", "path", "rule", "error"):
@@ -84,11 +92,16 @@ def _pick(text: str, name: str, record_id: Optional[str]) -> Any:
 
 
 def seed(record: str = typer.Argument(..., help="file with the record (.json, .jsonl; - for stdin)"),
-         task: str = typer.Option("note", "--task", "-t", help="note, summary or rewrite"),
-         language: Optional[str] = typer.Option(None, "--language", "-l", help="ru or en (default: settings)"),
+         task: str = typer.Option("note", "--task", "-t", help="note, summary or rewrite",
+                                  callback=one_of(*TASKS)),
+         language: Optional[str] = typer.Option(None, "--language", "-l", help="ru or en (default: settings)",
+                                                callback=one_of(*LANGUAGES)),
          record_id: Optional[str] = typer.Option(None, "--id", help="pick this record id (default: the first)"),
          fallback: bool = typer.Option(False, "--fallback", help="print the template-only note instead"),
-         part: str = typer.Option("prompt", "--part", help="prompt, prefix, record (facts + lead) or lead")) -> None:
+         part: str = typer.Option("prompt", "--part", help="prompt, prefix, record (facts + lead) or lead",
+                                  callback=one_of("prompt", "prefix", "record", "lead")),
+         as_json: bool = typer.Option(False, "--json", help="print the seed (every part, template, version, "
+                                      "sha256) or the fallback note as JSON on stdout")) -> None:
     """Print the seed of one record (stdout); template, version and the status gate go to stderr."""
     from newsgen.fallback import needs_model, render_fallback
     from newsgen.records import RecordValidator
@@ -102,14 +115,21 @@ def seed(record: str = typer.Argument(..., help="file with the record (.json, .j
         rec = RecordValidator(settings.schemas_dir).validate(obj)
         if fallback:
             note = render_fallback(rec.data, task, lang, templates_dir=settings.templates_dir)
+            if as_json:
+                _emit({"record_id": rec.data.get("id"), "task": task, "language": note.language,
+                       "fallback": True, "text": note.text, "template": note.template,
+                       "template_version": note.template_version})
+                return
             typer.echo(note.text)
             console.print(f"[dim]{note.template} version {note.template_version} ({note.language})[/]")
             return
         out = SeedRenderer(settings.templates_dir).render(rec.data, task, lang)
     parts = {"prompt": out.prompt, "prefix": out.prefix, "record": out.prompt[len(out.prefix):], "lead": out.lead}
-    if part not in parts:
-        console.print(f"[red]--part must be one of {', '.join(parts)}[/]")
-        raise typer.Exit(2)
+    if as_json:
+        _emit({"record_id": rec.data.get("id"), "task": task, "language": lang, "fallback": False, **parts,
+               "template": out.template, "template_version": out.template_version, "sha256": out.sha256,
+               "needs_model": needs_model(rec.data)})
+        return
     typer.echo(parts[part])
     console.print(f"[dim]{out.template} version {out.template_version} sha256 {out.sha256[:12]} "
                   f"({len(out.prompt)} chars, prefix {len(out.prefix)})[/]")
@@ -120,7 +140,8 @@ def seed(record: str = typer.Argument(..., help="file with the record (.json, .j
 
 @templates_app.command("lint")
 def lint(examples: Path = typer.Option(EXAMPLES_DIR, "--examples", help="folder of example .jsonl files"),
-         quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only")) -> None:
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only"),
+         as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout")) -> None:
     """Render every template against every example record (and the few-shot examples). Exit 3 on problems."""
     from newsgen.records import RecordValidator, decode, iter_raw
     from newsgen.seeds import SeedRenderer, lint_templates
@@ -129,9 +150,14 @@ def lint(examples: Path = typer.Option(EXAMPLES_DIR, "--examples", help="folder 
     records = []
     with errors_to_exit():
         for path in sorted(Path(examples).glob("*.jsonl")):
-            for _, raw in iter_raw(path.read_text(encoding="utf-8"), path.name):
+            for _, raw in iter_raw(read_input(str(path), "example file")[0], path.name):
                 records.append(decode(raw) if isinstance(raw, str) else raw)
         report = lint_templates(SeedRenderer(settings.templates_dir), RecordValidator(settings.schemas_dir), records)
+    if as_json:
+        _emit({"ok": report.ok, "renders": report.renders, "records": len(records), "examples": str(examples),
+               "problems": [{"template": p.template, "record_id": p.record_id, "message": p.message}
+                            for p in report.problems]})
+        raise typer.Exit(0 if report.ok else 3)
     if report.problems and not quiet:
         table = Table(title="template problems")
         for col in ("template", "record", "problem"):
