@@ -18,7 +18,9 @@ Deterministic, rule based, no model. What is read (Russian and English alike, wh
   of the record's; ``идёт 58-я минута``/``прерван на 63-й минуте`` must be the record's ``elapsed``.
   a report-style minute (``Agüero 19', Müller 55'``) is the name's right before it.
   Hockey minutes are the ordinal minutes of the game clock (``42:17`` is the 43rd), clocks ``05:12`` must be
-  the record's;
+  the record's, and a clock right after a person (``Артём Борисов (15:31)``, ``Hakan Vadakraoğlu 35:55``) one of
+  that person's goals, assists or penalties. Only a pair with two digits after the colon is a clock: ``7:1``
+  and ``4:2`` are scores even when the record has the clocks 07:01 and 04:02;
 - names through the lexicon (``templates/lexicon.json``), pymorphy3 lemmas, rule-of-thumb case endings and a
   transliteration skeleton: ``Зенитом``, ``Мостового``, ``Andrey``/``Andrei`` all match; a surname alone
   counts. Words are Unicode (``Müller``, ``Côte d'Ivoire``, ``N'Golo Kanté``, ``Saint-Étienne``, ``Ким
@@ -40,12 +42,16 @@ Deterministic, rule based, no model. What is read (Russian and English alike, wh
 - dates (``22 ноября``, ``22 November``, ISO), times of day, attendance (``54 312 зрителей``,
   ``Attendance: 54,312``, ``более 54 тысяч``), basketball stats next to a leader (``24 очка``), and every
   other number (digits, ``три``, ``XIX``) must be in the record or follow from it (counts, sums, margins,
-  seconds left in a period). News events allow what their fields state; a rewrite what its source states.
+  seconds left in a period). A stat in brackets after a leader must be his (a leader with no rebounds in
+  the record has no ``10 подборов``); a basketball top scorer (``Top scorer for Dinamo: X``, ``Самым
+  результативным у победителей стал X``) plays for the team named and is its leader with the most points,
+  a tie going to the one the record lists first (as the templates choose). News events allow what their fields state; a rewrite what its source states.
 - required (task ``note``/``summary`` of a match): a finished match's final score and winner (or draw),
   a live match's current score, an unplayed or abandoned match's status; a rewrite must keep at least one
   name or number of its source (``unrelated``);
 - readability (:mod:`newsgen.facts.readability`), any text: it ends at a sentence end, not after an
-  initial or an abbreviation that needs its word (``Гол забил А.``, ``2:1 в г.``: ``truncated``), and no
+  initial or an abbreviation that needs its word (``Гол забил А.``, ``2:1 в г.``: ``truncated``) nor with an
+  abbreviation in brackets and no end of its own (``Goals: 1-0 Björn Veić 13' (pen.)``), and no
   four words in a row come twice (``repetition``; a name counts as one word, and four with two numbers
   are data: ``31 очко, 4 подбора`` of two leaders).
 
@@ -72,6 +78,8 @@ Honest limits:
   its winner.
 - A rewrite that keeps one name or number of its source passes ``unrelated`` however garbled the rest (its
   unknown names still fail); a loop shorter than four words (``гол, гол, гол``) is no ``repetition``.
+- Two leaders of one team with the same points: only the first the record lists may be called its top
+  scorer (``X and Y scored 33 each`` passes); the other named as *the* top scorer fails, on the safe side.
 - Status words and dates about another match (``ответный матч состоится 3 декабря``) are read as this
   match's.
 - A team whose name is also a city (``Краснодар``, ``Самара``) is always read as the team.

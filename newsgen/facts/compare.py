@@ -37,6 +37,10 @@ REPORT_MINUTE = "'’′"
 GOAL_UNIT = re.compile(r"^(?:гол|шайб|мяч|goal)")
 STATS = {"points": re.compile(r"^(?:очк|point|pts)"), "rebounds": re.compile(r"^(?:подбор|rebound)"),
          "assists": re.compile(r"^(?:передач|assist)")}
+#: a sentence naming a team's single top scorer (not ``Top scorers:``, ``Самые результативные:``)
+TOP_SCORER = re.compile(r"\btop[- ]scorer\b(?!s)|\bсамы[мй]\s+результативн", re.I)
+#: ``for Dinamo:``, ``у «Динамо»``: the team whose top scorer follows
+TEAM_BEFORE_LEADER = re.compile(r"(?:\bfor|\bу)\s*«?$", re.I)
 SIDE_PHRASES = {"у победителей": "winner", "у проигравших": "loser", "у хозяев": "home", "у гостей": "away",
                 "for the winners": "winner", "for the losers": "loser", "for the hosts": "home",
                 "for the visitors": "away"}
@@ -269,6 +273,17 @@ def _check_stat(ctx: Context, n: NumberFact) -> bool:
     people = [ctx.exp.persons[p] for m in near for p in m.persons if p in ctx.exp.persons]
     values = {p.stats[stat] for p in people if stat in p.stats}
     if not values:
+        owner = ctx._bracket_owner(n.span, [m for m in ctx.mentions if m.kind == "person"])
+        if people and any(p.stats for p in people):
+            # a leader credited with a stat the record does not give him (another leader's 11 rebounds)
+            ctx.fail("number", n.span, n.text, "no " + stat,
+                     f"{people[0].name}: {n.text!r} {stat}, the record gives no {stat} for {people[0].name}")
+            return True
+        if owner and people:
+            # a person of the record who is no leader, credited with a leader's line
+            ctx.fail("scorer", n.span, n.text, "no stats",
+                     f"{people[0].name}: {n.text!r} {stat}, the record has no stats for {people[0].name}")
+            return True
         return False
     if int(n.value) not in values:
         ctx.fail("number", n.span, n.text, " / ".join(map(str, sorted(values))),
@@ -319,6 +334,25 @@ def _clock_like(ctx: Context, p: PairFact) -> bool:
     return p.a <= 23 and p.b <= 59 and bool(TIME_PREPOSITION.search(ctx.text[max(0, p.span[0] - 6):p.span[0]]))
 
 
+def _clock_form(p: PairFact) -> bool:
+    """Written as a clock or a time of day: a colon and two digits after it (``07:01``, ``19:30``); ``7:1``
+    and ``4:2`` are scores even when the record has a clock 07:01 or 04:02."""
+    return p.colon and len(re.split(r"\s?:\s?", p.text)[1]) == 2
+
+
+def _check_clock_owner(ctx: Context, p: PairFact) -> None:
+    """A hockey game clock right after a person (``Артём Борисов (15:31)``, ``Hakan Vadakraoğlu 35:55``) is
+    the clock of one of that person's goals, assists or penalties, not just any clock of the record."""
+    people_mentions = [m for m in ctx.mentions if m.kind == "person"]
+    owner = ctx._bracket_owner(p.span, people_mentions) or ctx._owner_before(p.span[0], people_mentions)
+    people = [ctx.exp.persons[n] for m in owner for n in m.persons if n in ctx.exp.persons]
+    clocks = set().union(*(x.clocks for x in people)) if people else set()
+    if clocks and (p.a, p.b) not in clocks:
+        who = " / ".join(x.name for x in people)
+        ctx.fail("minute", p.span, p.text, ", ".join(f"{a:02d}:{b:02d}" for a, b in sorted(clocks)),
+                 f"{p.text!r}: the record has {who} at {', '.join(f'{a:02d}:{b:02d}' for a, b in sorted(clocks))}")
+
+
 def _subjects(ctx: Context, sentence: int) -> set[str]:
     """Sides a true result claim is about (whose score the text may give first): claims of the pair's
     sentence, else of the whole text."""
@@ -333,11 +367,13 @@ def _check_scores(ctx: Context, pairs: list[PairFact]) -> bool:
     exp = ctx.exp
     final_found = False
     for p in pairs:
-        if (p.colon and (p.a, p.b) in exp.clocks | exp.times) or _clock_like(ctx, p):
+        if (_clock_form(p) and (p.a, p.b) in exp.clocks | exp.times) or _clock_like(ctx, p):
             ctx.count("times")
             if (p.a, p.b) not in exp.clocks | exp.times:
                 expected = ", ".join(f"{a:02d}:{b:02d}" for a, b in sorted(exp.clocks | exp.times)) or "none"
                 ctx.fail("time", p.span, p.text, expected, f"{p.text!r} is not a time or game clock of the record")
+            else:
+                _check_clock_owner(ctx, p)
             continue
         ctx.count("scores")
         if exp.final is None or (not exp.narrated and exp.status != "abandoned"):
@@ -505,6 +541,39 @@ def _check_sides(ctx: Context) -> None:
             owner = min(here, key=lambda m: _distance(m.span, hit.span())) if here else after[0] if after else None
             if side and owner:
                 _side_ok(ctx, owner, side, (hit.start(), hit.end()))
+    if exp.type == "basketball_game":
+        _check_top_scorers(ctx)
+
+
+def _check_top_scorers(ctx: Context) -> None:
+    """Basketball ``Top scorer for Dinamo: X (33 points)``, ``Самым результативным у «Динамо» стал X``: X
+    plays for the team named before him (``for``/``у``), and X is his team's top scorer: the most points
+    among its leaders, ties going to the one the record lists first (as the templates pick him)."""
+    exp = ctx.exp
+    leaders = exp.record.get("leaders") or []
+    teams = [m for m in ctx.mentions if m.kind == "team" and m.side]
+    for i in range(len(ctx.seg.sentences)):
+        if not TOP_SCORER.search(ctx.seg.sentence_text(i)):
+            continue
+        prev_end = ctx.seg.sentences[i][0]
+        for person in [m for m in ctx.mentions if m.kind == "person" and m.sentence == i]:
+            named = [t for t in teams if prev_end <= t.span[0] and t.span[1] <= person.span[0]
+                     and TEAM_BEFORE_LEADER.search(ctx.text[max(0, t.span[0] - 6):t.span[0]])]
+            prev_end = person.span[1]
+            if named:
+                _side_ok(ctx, person, named[-1].side, named[-1].span)
+            people = _people(ctx, person)
+            names = {p.name for p in people}
+            mine = [ld for ld in leaders if ld["player"] in names]
+            if not mine:
+                continue
+            ctx.count("roles")
+            team = mine[0]["team"]
+            best = sorted((ld for ld in leaders if ld["team"] == team), key=lambda ld: -ld.get("points", 0))[0]
+            if best["player"] not in names:
+                ctx.fail("scorer", person.span, ctx.text[person.span[0]:person.span[1]], best["player"],
+                         f"the top scorer of {ctx.team(team)} is {best['player']} ({best.get('points', 0)} "
+                         f"points), not {people[0].name}")
 
 
 def _side_ok(ctx: Context, person: Mention, side: str, span: tuple[int, int]) -> None:

@@ -31,6 +31,7 @@ class Person:
     sides: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)        # goal own_goal card penalty assist sub leader referee
     minutes: set[tuple[int, int | None]] = field(default_factory=set)
+    clocks: set[Pair] = field(default_factory=set)       # hockey: game clocks of their goals, assists, penalties
     goals: int = 0                                       # own goals not counted
     running: set[Pair] = field(default_factory=set)      # home:away score after each of their goals
     stats: dict[str, int] = field(default_factory=dict)  # basketball: points, rebounds, assists
@@ -160,16 +161,23 @@ def _match_people(exp: Expected) -> None:
         person.goals += 0 if own else 1
         minute = (clock_minute(g["time"]), None) if hockey else (g["minute"], g["added"])
         person.minutes.add(minute)
+        clock = _clock(g["time"]) if hockey and g.get("time") else None
+        if clock:
+            person.clocks.add(clock)
         for name in g.get("assists", []):
             helper = _person(exp, name, g["team"], "assist")
             helper.minutes.add(minute)
+            if clock:
+                helper.clocks.add(clock)
     for c in r.get("cards", []):
         _person(exp, c["player"], c["team"], "card").minutes.add((c["minute"], c.get("added")))
     for s in r.get("substitutions", []):
         for name in (s["player_in"], s["player_out"]):
             _person(exp, name, s["team"], "sub").minutes.add((s["minute"], s.get("added")))
     for p in r.get("penalties", []):
-        _person(exp, p["player"], p["team"], "penalty").minutes.add((clock_minute(p["time"]), None))
+        person = _person(exp, p["player"], p["team"], "penalty")
+        person.minutes.add((clock_minute(p["time"]), None))
+        person.clocks.add(_clock(p["time"]))
     for lead in r.get("leaders", []):
         person = _person(exp, lead["player"], lead["team"], "leader")
         person.stats.update({k: lead[k] for k in ("points", "rebounds", "assists") if k in lead})

@@ -1,5 +1,6 @@
 """Readability rules: a text ends at a sentence end (not cut after an initial or after an abbreviation
-that needs a following word) and repeats no four words in a row.
+that needs a following word, nor with an abbreviation in brackets such as ``(pen.)``) and repeats no four
+words in a row.
 
 They look at the text only, not at the record: a weak model's loop (``«Зенит» обыграл «Спартак» ...
 «Зенит» обыграл «Спартак» ...``) and a text the sentence cutter left dangling (``Гол забил А.``, ``2:1 в
@@ -20,6 +21,11 @@ NGRAM = 4
 UNIT = re.compile(rf"\d+(?:[:+–—-]\d+)*|{WORD.pattern}")
 
 
+#: a text that ends with an abbreviation in brackets (``Björn Veić 13' (pen.)``, ``62' (o.g.)``): the dot is
+#: the abbreviation's, the sentence around the bracket has no end of its own (a complete list ends ``(pen.).``)
+BRACKETED_ABBREVIATION = re.compile(r"(?:\(|[\s,])(?:[^\W\d_]{1,4}\.)+\)$")
+
+
 def problems(seg: Segments, names: list[tuple[Span, str]]) -> list[Mismatch]:
     """The readability mismatches of a text (its ``seg``): ``truncated`` and ``repetition``. ``names`` are
     the spans and labels of the names found in it: a name counts as one word (``Son Khyn Min scored
@@ -29,9 +35,10 @@ def problems(seg: Segments, names: list[tuple[Span, str]]) -> list[Mismatch]:
 
 def _ending(seg: Segments) -> list[Mismatch]:
     """``truncated`` (its span: the last sentence) unless the text ends at a sentence end
-    (:func:`newsgen.grammar.text.ends_sentence`: not after an initial, ``в г.``, ``St.``)."""
+    (:func:`newsgen.grammar.text.ends_sentence`: not after an initial, ``в г.``, ``St.``) and not with a
+    bracketed abbreviation (``13' (pen.)``, ``62' (o.g.)``: the note was cut inside a list)."""
     body = seg.text.rstrip()
-    if ends_sentence(body):
+    if ends_sentence(body) and not BRACKETED_ABBREVIATION.search(body):
         return []
     start = seg.sentences[-1][0]
     return [Mismatch(kind="truncated", span=(start, len(body)) if body else None, found=body[start:],

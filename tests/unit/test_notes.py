@@ -125,3 +125,29 @@ def test_sampling_precedence_newsgen_defaults_then_the_model_then_settings(tmp_p
     assert (told.temperature, told.top_k) == (0.5, 20)              # what the settings say wins
     assert merged.seed == plain.seed == told.seed == sampling_seed(0, "k")
     assert sampling_defaults(tmp_path / "missing") == {} and sampling_defaults("ai-forever/rugpt3small_based_on_gpt2") == {}
+
+
+def test_a_template_note_that_fails_its_own_check_is_counted(tiny_model_dir, monkeypatch):
+    from newsgen import metrics, notes as notes_module
+    from newsgen.facts import FactCheck, Mismatch
+
+    settings = load_settings(model=str(tiny_model_dir), sampling={"max_new_tokens": 8})
+    router = RecordRouter(settings)
+    lines = (EXAMPLES / "football.jsonl").read_bytes().splitlines()
+    [task] = [t for raw in lines for t in router.route(raw).tasks
+              if t.record["status"] == "postponed" and t.task == "note"][:1]
+    counter = metrics.FALLBACK_CHECK_FAILURES.labels(task.record_type, task.task, task.language)
+    writer = NoteWriter(load_torch_generator(str(tiny_model_dir)), settings)
+
+    before = counter._value.get()
+    [note] = writer.write([task])                      # the real check: the template note passes, no count
+    assert note.provenance.fallback and note.provenance.factcheck["passed"]
+    assert counter._value.get() == before
+
+    failed = FactCheck(passed=False, mismatches=[Mismatch(kind="date", span=(0, 1), found="x", expected="y",
+                                                          message="a date that is not the record's")])
+    monkeypatch.setattr(notes_module, "check", lambda *args, **kwargs: failed)
+    [note] = writer.write([task])
+    assert note.provenance.fallback and note.provenance.fallback_reason == "status_gate"
+    assert note.provenance.factcheck["passed"] is False and note.text == fallback_note(task.record, "note", "ru")
+    assert counter._value.get() == before + 1
