@@ -21,8 +21,17 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from newsgen.errors import ConfigError
 
-#: the repository root: templates/ and schemas/ live here (the package is installed editable)
+#: the repository root in a checkout (site-packages when installed from the wheel)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def package_data(name: str) -> Path:
+    """``templates`` or ``schemas``: package data of ``newsgen`` found with :mod:`importlib.resources`. In a
+    checkout ``newsgen/data/<name>`` links to the top-level directory (the same path comes back); installed
+    from the wheel it is the copy the wheel carries."""
+    from importlib.resources import files
+
+    return Path(str(files("newsgen") / "data" / name)).resolve()
 
 
 class SamplingSettings(BaseModel):
@@ -114,8 +123,10 @@ class Settings(BaseSettings):
                                   "are refused with 503")
     desk_backlog: int = Field(500, ge=1, le=100_000, description="latest notes the desk loads from the topic on start")
     # Files
-    templates_dir: Path = ROOT / "templates"
-    schemas_dir: Path = ROOT / "schemas"
+    templates_dir: Path = Field(default_factory=lambda: package_data("templates"),
+                                description="seed and fallback templates (default: the package's)")
+    schemas_dir: Path = Field(default_factory=lambda: package_data("schemas"),
+                              description="JSON Schemas of the records (default: the package's)")
     state_dir: Path = Field(ROOT / ".ops", description="built models and other local state")
 
     @classmethod

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from newsgen.config import ROOT
+from newsgen.config import ROOT, package_data
 
 #: special tokens in the order current ruGPT-3 hub configs use: <pad>=0, <s>=1, </s>=2
 SPECIALS = ("<pad>", "<s>", "</s>")
-CORPUS_DIRS = (ROOT / "templates", ROOT / "producers" / "examples")
+#: (directory, the name it has in a checkout): the files are ordered by their checkout path, so a model built
+#: from the installed package (templates as package data) is the one a checkout builds
+CORPUS_DIRS = ((package_data("templates"), "templates"), (ROOT / "producers" / "examples", "producers/examples"))
 CORPUS_SUFFIXES = {".j2", ".json", ".jsonl", ".txt", ".md"}
 
 
@@ -27,10 +29,11 @@ class TinyConfig:
     dropout: float = 0.1     # GPT-2's default; a short from-scratch run learns faster without (0.0)
 
 
-def corpus_texts(dirs: Iterable[Path] = CORPUS_DIRS) -> list[str]:
+def corpus_texts(dirs: Iterable[tuple[Path, str]] = CORPUS_DIRS) -> list[str]:
     """The project's own example texts (templates, few-shot data, example records), in a stable order."""
-    files = sorted(p for d in dirs if d.is_dir() for p in d.rglob("*") if p.suffix in CORPUS_SUFFIXES)
-    return [p.read_text(encoding="utf-8") for p in files]
+    files = sorted((f"{name}/{p.relative_to(d).as_posix()}", p) for d, name in dirs if d.is_dir()
+                   for p in d.rglob("*") if p.suffix in CORPUS_SUFFIXES)
+    return [p.read_text(encoding="utf-8") for _, p in files]
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):

@@ -7,6 +7,14 @@
 # whatever torch was imported first. Check after a bump: `python -c "import onnxruntime as o;
 # print(o.get_available_providers())"` must list CUDAExecutionProvider.
 ARG CUDA_IMAGE=nvidia/cuda:13.0.2-cudnn-runtime-ubuntu22.04
+
+# Stage 1: the wheel (pure Python: templates, schemas and example records inside it as package data).
+FROM python:3.11-slim-bookworm AS wheel
+WORKDIR /src
+COPY . .
+RUN pip install --no-cache-dir --disable-pip-version-check "setuptools>=68" \
+ && pip wheel --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -w /dist .
+
 FROM ${CUDA_IMAGE}
 
 # onnxruntime-gpu releases trail onnxruntime by a few weeks: pin it on its own
@@ -44,10 +52,14 @@ print('\n'.join(d for d in deps if not d.startswith('onnxruntime')))" > /tmp/req
  && python -c "import importlib.metadata as m; assert not [d for d in m.distributions() if d.metadata['Name'] == 'onnxruntime']" \
  && rm /tmp/requirements.txt /tmp/constraints.txt
 
-COPY . .
-RUN pip install --no-deps -e . \
+# The package itself from the wheel built above (no source tree in the image); /models is the mount point
+# of the models volume, owned by the image's user so a fresh volume is writable by `newsgen model export`.
+COPY --from=wheel /dist /tmp/dist
+RUN pip install --no-deps /tmp/dist/newsgen-*.whl \
+ && rm -rf /tmp/dist \
  && newsgen model tiny \
- && chown -R newsgen:newsgen /var/lib/newsgen
+ && mkdir -p /models \
+ && chown -R newsgen:newsgen /var/lib/newsgen /models
 
 USER 10001:10001
 EXPOSE 9102

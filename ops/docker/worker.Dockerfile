@@ -1,5 +1,12 @@
 # newsgen CPU image: CPU workers (default CMD) and the Kafka -> Celery bridge (CMD `newsgen bridge`).
 #   docker build -f ops/docker/worker.Dockerfile -t newsgen:cpu .        (context: the repository root)
+# Stage 1: the wheel (templates, schemas and example records inside it as package data).
+FROM python:3.11-slim-bookworm AS wheel
+WORKDIR /src
+COPY . .
+RUN pip install --no-cache-dir --disable-pip-version-check "setuptools>=68" \
+ && pip wheel --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -w /dist .
+
 FROM python:3.11-slim-bookworm
 
 # CPU-only PyTorch wheels: the default PyPI build drags in ~3 GB of CUDA libraries this image never uses.
@@ -26,11 +33,14 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && pip install --extra-index-url "$TORCH_INDEX_URL" -c ops/constraints.txt -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
-# Editable install: templates/ and schemas/ are found next to the package (newsgen.config.ROOT = /app).
-COPY . .
-RUN pip install --no-deps -e . \
+# The package itself from the wheel built above (no source tree in the image); /models is the mount point
+# of the models volume, owned by the image's user so a fresh volume is writable by `newsgen model export`.
+COPY --from=wheel /dist /tmp/dist
+RUN pip install --no-deps /tmp/dist/newsgen-*.whl \
+ && rm -rf /tmp/dist \
  && newsgen model tiny \
- && chown -R newsgen:newsgen /var/lib/newsgen
+ && mkdir -p /models \
+ && chown -R newsgen:newsgen /var/lib/newsgen /models
 
 USER 10001:10001
 # 9101: bridge /metrics + /healthz, 9102: worker /metrics + /healthz (NEWSGEN_BRIDGE_PORT / NEWSGEN_WORKER_PORT)

@@ -124,3 +124,18 @@ def test_operations_section_names_only_real_services_and_settings(doc, text, com
     assert not missing, f"{doc} says compose reads {missing}"
     services = {s for s in re.findall(r"`([a-z][a-z-]*)`", section) if s in SERVICES or s.startswith("worker")}
     assert services == SERVICES, f"{doc} and ops/compose.yaml disagree on the services"
+
+
+def test_tools_profile_can_write_the_models_volume_as_the_image_user(compose):
+    """The workers read /models as uid 10001; `tools model export` must write there, also into a volume
+    created root-owned: it chowns the mount point as root, then runs newsgen as 10001 (never as root)."""
+    tools = compose["services"]["tools"]
+    assert tools["profiles"] == ["tools"] and "models:/models" in tools["volumes"]
+    assert str(tools["user"]).split(":")[0] == "0"
+    shell, flag, script, argv0 = tools["entrypoint"]
+    assert (shell, flag, argv0) == ("sh", "-c", "newsgen")
+    chown, _, run = script.partition("&&")
+    assert chown.split() == ["chown", "10001:10001", "/models"]
+    assert "exec setpriv --reuid=10001 --regid=10001 --clear-groups newsgen" in run
+    assert '"$$@"' in run  # compose turns $$ into $: the service's command reaches newsgen
+    assert tools["command"] == ["--help"]

@@ -45,7 +45,8 @@ def test_image_runs_newsgen_worker_as_non_root_with_a_health_check(name, ops_dir
     assert json.loads(cmd) == ["newsgen", "worker"]       # exec form: Celery gets SIGTERM as PID 1
     healthcheck = next(args for k, args in steps if k == "HEALTHCHECK")
     assert "http://127.0.0.1:9102/healthz" in healthcheck
-    assert "pip install --no-deps -e ." in " ".join(a for k, a in steps if k == "RUN")
+    run = " ".join(a for k, a in steps if k == "RUN")
+    assert "pip install --no-deps /tmp/dist/newsgen-*.whl" in run and " -e " not in run
     assert "NEWSGEN_STATE_DIR=" in " ".join(a for k, a in steps if k == "ENV")
     # /metrics and /healthz default to 127.0.0.1; in a container they must answer on its address
     assert "NEWSGEN_METRICS_HOST=0.0.0.0" in " ".join(a for k, a in steps if k == "ENV").split()
@@ -61,7 +62,7 @@ def test_gpu_image_is_cuda_runtime_with_onnxruntime_gpu_only(ops_dir):
     steps = instructions(ops_dir / "docker" / "worker-gpu.Dockerfile")
     args = dict(a.split("=", 1) for k, a in steps if k == "ARG" and "=" in a)
     assert re.fullmatch(r"nvidia/cuda:[\d.]+-(cudnn-)?runtime-ubuntu[\d.]+", args["CUDA_IMAGE"])
-    assert next(a for k, a in steps if k == "FROM") == "${CUDA_IMAGE}"
+    assert [a for k, a in steps if k == "FROM"][-1] == "${CUDA_IMAGE}"
     run = " ".join(a for k, a in steps if k == "RUN")
     assert "python3.11" in run and '"onnxruntime-gpu==${ORT_GPU_VERSION}"' in run
     assert "NEWSGEN_DEVICE=cuda" in " ".join(a for k, a in steps if k == "ENV")
@@ -88,3 +89,28 @@ def test_dockerignore_keeps_state_out_and_sources_in():
     for path in ("newsgen/config.py", "workers/tasks.py", "producers/publish.py", "templates/lexicon.json",
                  "schemas/note.json", "pyproject.toml", "README.md", "ops/constraints.txt"):
         assert not dockerignored(path), path
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_image_installs_the_wheel_built_in_its_first_stage(name, ops_dir):
+    """No editable install and no source tree in the final image: templates, schemas and example records
+    come from the wheel's package data (tests/package/test_wheel.py checks that wheel)."""
+    steps = instructions(ops_dir / "docker" / name)
+    froms = [i for i, (k, _) in enumerate(steps) if k == "FROM"]
+    assert len(froms) == 2 and steps[froms[0]][1].endswith(" AS wheel")
+    build = " ".join(a for k, a in steps[froms[0]:froms[1]] if k == "RUN")
+    assert "pip wheel" in build and "--no-deps" in build and "-w /dist" in build
+    final = steps[froms[1]:]
+    assert ("COPY", "--from=wheel /dist /tmp/dist") in final
+    assert not [a for k, a in final if k == "COPY" and a.split()[0] == "."], "no source tree in the final image"
+    assert "newsgen model tiny" in " ".join(a for k, a in final if k == "RUN")
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_models_mount_point_belongs_to_the_image_user(name, ops_dir):
+    """A fresh named volume mounted at /models takes the image's /models ownership (uid 10001)."""
+    steps = instructions(ops_dir / "docker" / name)
+    run = " ".join(a for k, a in steps if k == "RUN")
+    user = next(args for k, args in reversed(steps) if k == "USER").split(":")[0]
+    assert user == "10001" and "mkdir -p /models" in run
+    assert re.search(r"chown -R newsgen:newsgen [^&]*/models", run)

@@ -174,3 +174,29 @@ def test_kustomize_renders_the_manifests(ops_dir):
                             timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "image: newsgen:gpu" in result.stdout and "namespace: newsgen" in result.stdout
+
+
+def test_model_export_job_writes_a_new_directory_of_the_models_claim(manifests, load_yaml, ops_dir):
+    """ops/k8s/jobs/model-export.yaml (README "Upgrading a model", step 1): outside the kustomization, the
+    CPU image as uid 10001, the models claim read-write, `newsgen model export <source> /models/<name>`, and
+    the example name is the one the ConfigMap's NEWSGEN_MODEL points at."""
+    [job] = load_yaml("k8s/jobs/model-export.yaml")
+    assert (job["apiVersion"], job["kind"]) == ("batch/v1", "Job")
+    assert "name" not in job["metadata"] and job["metadata"]["generateName"].endswith("-")
+    [kustomization] = load_yaml("k8s/kustomization.yaml")
+    assert not any("jobs" in r for r in kustomization["resources"])
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
+    [c] = pod["containers"]
+    cpu = next(i for i in kustomization["images"] if i["name"] == "newsgen-cpu")
+    assert c["image"] == f"{cpu['newName']}:{cpu['newTag']}"
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False
+    assert c["command"] == ["newsgen"] and c["args"][:4] == ["model", "export", "$(SOURCE)", "/models/$(EXPORT_NAME)"]
+    env = {e["name"]: e["value"] for e in c["env"]}
+    assert settings_env(manifests)["NEWSGEN_MODEL"] == f"/models/{env['EXPORT_NAME']}"
+    assert env["PRECISION"] in ("fp32", "fp16", "int8")
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    assert mounts["models"]["mountPath"] == "/models" and not mounts["models"].get("readOnly")
+    claims = {v["name"]: v for v in pod["volumes"]}
+    assert claims["models"]["persistentVolumeClaim"]["claimName"] in by_kind(manifests, "PersistentVolumeClaim")
