@@ -132,9 +132,10 @@ def demo_model(out: Optional[Path] = typer.Argument(None, help="output directory
         out.parent.mkdir(parents=True, exist_ok=True)
         out.symlink_to(target.resolve(), target_is_directory=True)
     ev = json.loads((target / "demo_report.json").read_text(encoding="utf-8"))["evaluation"]
-    console.print(f"[green]demo model at[/] {out} (ONNX in {out}/onnx). Held-out synthetic records: "
-                  f"fact check passed by {ev['first_candidate_pass_rate']:.0%} of first candidates, "
-                  f"{ev['best_of_n_pass_rate']:.0%} after best-of-{ev['candidates']} ({ev['notes']} notes)")
+    console.print(f"[green]demo model at[/] {out} (ONNX in {out}/onnx). Held-out records with unseen names, "
+                  f"grounding {ev.get('grounding', 'off')}: fact check passed by {ev['first_candidate_pass_rate']:.0%} "
+                  f"of first candidates, {ev['best_of_n_pass_rate']:.0%} after best-of-{ev['candidates']} "
+                  f"({ev['notes']} notes)")
 
 
 def register(app: typer.Typer, model_app: typer.Typer) -> None:

@@ -241,9 +241,9 @@ def _pick(sentence: str) -> tuple[re.Pattern, Any]:
 
 
 def make_pairs(records: Sequence[dict[str, Any]], languages: Sequence[str] = ("ru",), variants: int = 1,
-               seed: int = 0, stats: SynthStats | None = None) -> Iterator[dict[str, Any]]:
+               seed: int = 0, stats: SynthStats | None = None, vary_notes: bool = True) -> Iterator[dict[str, Any]]:
     """Pairs for every record, task and language: ``variants`` notes each (the first is the plain one
-    when ``variants > 1``), all fact-checked."""
+    when ``variants > 1``), all fact-checked; ``vary_notes=False`` gives the plain note only."""
     from newsgen.errors import NewsgenError
     from newsgen.facts import check
     from newsgen.fallback import note_language, render_fallback
@@ -265,9 +265,9 @@ def make_pairs(records: Sequence[dict[str, Any]], languages: Sequence[str] = ("r
                     stats.dropped[rec["type"]] = stats.dropped.get(rec["type"], 0) + 1
                     continue
                 seen: set[str] = set()
-                for k in range(variants):
+                for k in range(variants if vary_notes else 1):
                     note = plain
-                    if k > 0 or variants == 1:
+                    if vary_notes and (k > 0 or variants == 1):
                         candidate = vary(plain, rng, reorder=rec["type"] in TEAMS)
                         if candidate != plain:
                             if check(rec, candidate, task, language).passed:
