@@ -85,6 +85,8 @@ class Settings(BaseSettings):
                                      "nothing for this long is dropped")
     # Model and generation
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
+    liveness_timeout_s: float = Field(120.0, gt=0, description="/livez of the bridge fails when its consume "
+                                      "loop has not turned for this long (a hung process; Kubernetes restarts it)")
     connect_timeout_s: float = Field(10.0, gt=0, description="how long a command waits for Kafka or Redis to "
                                      "answer before it gives up with one line (exit 5 for Kafka, 6 for Redis)")
     backend: Literal["auto", "onnx", "torch"] = "auto"

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from newsgen import metrics
 from newsgen.config import Settings
+from newsgen.health import kafka_reachable
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
 from newsgen.routing import RecordRouter, edit_of
 from workers.match_store import RedisMatchStore
@@ -34,6 +35,16 @@ log = logging.getLogger("newsgen.bridge")
 TASK_NAME = "newsgen.generate_note"
 TRANSIENT = (KafkaError, OperationalError, RedisError, ConnectionError, TimeoutError)
 GAUGE_INTERVAL_S = 5.0
+
+
+def clear_lag(partitions) -> None:
+    """Drop the lag gauge of partitions this bridge no longer owns: another bridge reports them now, and a
+    stale value would keep a lag alert (and KEDA's view in Prometheus) up after a rebalance."""
+    for tp in partitions:
+        try:
+            metrics.CONSUMER_LAG.remove(str(tp.partition))
+        except KeyError:  # never set: revoked before the first gauge update
+            pass
 
 
 class Stopped(Exception):
@@ -46,6 +57,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
 
     def on_partitions_revoked(self, revoked):
         self.bridge.commit()
+        clear_lag(revoked)
 
     def on_partitions_assigned(self, assigned):
         log.info("assigned partitions: %s", sorted(tp.partition for tp in assigned))
@@ -66,6 +78,9 @@ class Bridge:
         self.producer: KafkaProducer | None = None
         self.counts = {"records": 0, "tasks": 0, "dead_letters": 0}
         self._gauges_at = 0.0
+        self._beat = time.monotonic()            # the loop's last turn (liveness)
+        self._failing: str | None = None         # what a retry loop is waiting for (readiness)
+        self._health_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
 
     def install_signals(self) -> None:
         """SIGTERM/SIGINT: stop polling, finish the records in hand, commit, exit."""
@@ -75,9 +90,24 @@ class Bridge:
     def stop(self) -> None:
         self._stop.set()
 
-    def healthy(self) -> tuple[bool, dict]:
-        alive = self.consumer is not None and not self._stop.is_set()
-        return alive, {"counts": dict(self.counts)}
+    def live(self) -> tuple[bool, dict]:
+        """Liveness: the consume loop (or a retry inside it) turned within ``liveness_timeout_s``."""
+        idle = time.monotonic() - self._beat
+        return idle < self.settings.liveness_timeout_s, {"loop_idle_s": round(idle, 1)}
+
+    def ready(self) -> tuple[bool, dict]:
+        """Readiness: consuming, Kafka connected, Redis answering, no retry loop waiting on either."""
+        details: dict = {"counts": dict(self.counts)}
+        consuming = self.consumer is not None and not self._stop.is_set()
+        kafka_ok = kafka_reachable(self.settings.kafka_bootstrap)
+        try:
+            redis_ok = bool(self._health_redis.ping())
+        except RedisError as exc:
+            redis_ok, details["redis_error"] = False, str(exc)
+        details.update(consuming=consuming, kafka=kafka_ok, redis=redis_ok)
+        if self._failing:
+            details["retrying"] = self._failing
+        return consuming and kafka_ok and redis_ok and not self._failing, details
 
     def run(self, idle_exit_s: float | None = None) -> None:
         """Consume until stopped (or until no record arrived for ``idle_exit_s`` seconds)."""
@@ -94,6 +124,7 @@ class Bridge:
         last_record = time.monotonic()
         try:
             while not self._stop.is_set():
+                self._beat = time.monotonic()
                 batch = self.consumer.poll(timeout_ms=500)
                 for records in batch.values():
                     for message in records:
@@ -118,11 +149,15 @@ class Bridge:
         """Run ``fn`` until it succeeds; transient failures back off up to 30 s; raise :class:`Stopped`."""
         delay = 0.5
         while True:
+            self._beat = time.monotonic()
             try:
-                return fn()
+                result = fn()
+                self._failing = None
+                return result
             except TRANSIENT as exc:
                 if self._stop.is_set():
                     raise Stopped() from exc
+                self._failing = f"{what}: {type(exc).__name__}"
                 log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 30.0)

@@ -26,6 +26,10 @@ def make_app(settings: Settings) -> Celery:
         result_expires=3600,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # task events for Flower (and `celery events`): received/started/succeeded/retried from the workers,
+        # "sent" from the bridge that dispatches them
+        worker_send_task_events=True,
+        task_send_sent_event=True,
     )
     app.conf.newsgen_settings = settings
     return app

@@ -13,6 +13,7 @@ import redis
 from kafka import KafkaProducer
 
 from newsgen.config import Settings
+from newsgen.health import kafka_reachable
 from newsgen.generation import load_generator
 from newsgen.generation.batching import BatchingGenerator
 from newsgen.messages import DEAD_LETTER_SCHEMA, NOTE_SCHEMA, DeadLetter, NoteMessage, dump
@@ -39,8 +40,28 @@ class WorkerRuntime:
         self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                                       enable_idempotence=True, linger_ms=5, max_request_size=4 * 1024 * 1024)
         self.redis = redis.Redis.from_url(settings.redis_url)
+        # the readiness check's own client: short timeouts, so a Redis outage answers 503 at once, not never
+        self._health_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         self._writer: NoteWriter | None = None
         self._lock = threading.Lock()
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._writer is not None
+
+    def ready(self) -> tuple[bool, dict]:
+        """Readiness: the model is loaded, Redis answers PING and a Kafka bootstrap server accepts connections.
+
+        Not liveness: a Redis or Kafka outage takes the worker out of service, it does not restart it (and
+        reload its model)."""
+        details: dict = {"model": "loaded" if self.model_loaded else "loading"}
+        try:
+            redis_ok = bool(self._health_redis.ping())
+        except redis.RedisError as exc:
+            redis_ok, details["redis_error"] = False, str(exc)
+        kafka_ok = kafka_reachable(self.settings.kafka_bootstrap)
+        details.update(redis=redis_ok, kafka=kafka_ok)
+        return self.model_loaded and redis_ok and kafka_ok, details
 
     def writer(self) -> NoteWriter:
         """The note writer; the first call loads the model (pool threads wait for it)."""

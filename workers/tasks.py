@@ -44,7 +44,8 @@ def _quiet_client_logs(**_kwargs) -> None:
 
 @worker_ready.connect
 def _warm_up(**_kwargs) -> None:
-    """Load the model now (not on the first task) and serve /healthz: 503 until the model is loaded."""
+    """Load the model now (not on the first task) and serve /livez (the process answers) and /readyz =
+    /healthz (503 until the model is loaded, and while Redis or Kafka is out of reach)."""
     from newsgen.health import serve
 
     settings = app.conf.newsgen_settings
@@ -59,9 +60,12 @@ def _warm_up(**_kwargs) -> None:
             log.critical("model failed to load: %s", exc)
 
     threading.Thread(target=load, name="newsgen-model-load", daemon=True).start()
+    def ready() -> tuple[bool, dict]:
+        ok, details = runtime().ready()
+        return ok and state["model"] == "loaded", {"pid": os.getpid(), **details, **state}
+
     if settings.worker_port:
-        serve(settings.worker_port,
-              lambda: (state["model"] == "loaded" and bool(runtime().redis.ping()), {"pid": os.getpid(), **state}),
+        serve(settings.worker_port, ready, live=lambda: (True, {"pid": os.getpid(), **state}),
               host=settings.metrics_host, timeout_s=settings.metrics_timeout_s)
 
 

@@ -3,7 +3,6 @@ Redis, and the error-to-exit-code mapping."""
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 import time
 from contextlib import contextmanager
@@ -85,32 +84,14 @@ def one_of(*allowed: str) -> Callable[[Optional[str]], Optional[str]]:
     return validate
 
 
-def _hosts(bootstrap: str) -> list[tuple[str, int]]:
-    out = []
-    for item in bootstrap.split(","):
-        item = item.strip().rsplit("://", 1)[-1]
-        if not item:
-            continue
-        host, _, port = item.rpartition(":")
-        out.append((host.strip("[]") or item, int(port) if port.isdigit() else 9092))
-    return out
-
-
-def _tcp_open(host: str, port: int, timeout_s: float) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
 def require_kafka(settings: Settings) -> None:
     """Wait up to ``connect_timeout_s`` for a bootstrap server to accept a connection; else exit 5."""
-    servers = _hosts(settings.kafka_bootstrap)
+    from newsgen.health import kafka_reachable
+
     deadline = time.monotonic() + settings.connect_timeout_s
     while True:
         left = deadline - time.monotonic()
-        if any(_tcp_open(h, p, max(0.1, min(left, 3.0))) for h, p in servers):
+        if kafka_reachable(settings.kafka_bootstrap, max(0.1, min(left, 3.0))):
             return
         if time.monotonic() >= deadline:
             raise fail(f"cannot reach Kafka at {settings.kafka_bootstrap} within {settings.connect_timeout_s:g}s "

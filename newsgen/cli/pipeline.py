@@ -98,7 +98,8 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
     b = Bridge(settings, make_app(settings))
     b.install_signals()
     if settings.bridge_port:
-        serve(settings.bridge_port, b.healthy, host=settings.metrics_host, timeout_s=settings.metrics_timeout_s)
+        serve(settings.bridge_port, b.ready, live=b.live, host=settings.metrics_host,
+              timeout_s=settings.metrics_timeout_s)
     b.run(idle_exit_s=idle_exit)
 
 
