@@ -6,7 +6,7 @@ import pytest
 
 from newsgen.config import ROOT
 
-SERVICES = {"kafka", "redis", "bridge", "worker", "worker-gpu", "flower", "prometheus", "grafana", "tools"}
+SERVICES = {"kafka", "redis", "bridge", "worker", "worker-gpu", "desk", "flower", "prometheus", "grafana", "tools"}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -61,7 +61,7 @@ def test_redis_persists_with_an_append_only_file(compose):
 
 
 def test_newsgen_services_read_only_real_settings(compose, is_setting, settings_from_env):
-    for name in ("bridge", "worker", "worker-gpu", "tools"):
+    for name in ("bridge", "worker", "worker-gpu", "tools", "desk"):
         env = resolved_env(compose["services"][name])
         unknown = [k for k in env if not is_setting(k)]
         assert not unknown, f"{name}: {unknown} are not newsgen settings (NEWSGEN_<FIELD>, nested with __)"
@@ -96,8 +96,10 @@ def test_workers_get_the_models_volume_read_only_and_time_to_drain(compose):
 
 
 def test_health_checks_ask_each_process_its_own_port(compose):
-    bridge = " ".join(compose["services"]["bridge"]["healthcheck"]["test"])
-    assert "http://127.0.0.1:9101/healthz" in bridge
+    # liveness, not readiness: a Redis or Kafka outage must not mark the processes for a restart
+    for svc, port in (("bridge", 9101), ("worker", 9102), ("worker-gpu", 9102)):
+        check = " ".join(compose["services"][svc]["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/livez" in check, svc
     for name in ("kafka", "redis"):
         assert compose["services"][name]["healthcheck"]["test"]
         for svc in ("bridge", "worker", "worker-gpu"):
@@ -139,3 +141,22 @@ def test_tools_profile_can_write_the_models_volume_as_the_image_user(compose):
     assert "exec setpriv --reuid=10001 --regid=10001 --clear-groups newsgen" in run
     assert '"$$@"' in run  # compose turns $$ into $: the service's command reaches newsgen
     assert tools["command"] == ["--help"]
+
+
+def test_flower_watches_the_broker_newsgen_uses(compose):
+    flower = compose["services"]["flower"]
+    assert not any(str(a).startswith("--broker") for a in flower["command"])
+    assert flower["environment"]["CELERY_BROKER_URL"] == resolved_env(compose["services"]["worker"])["NEWSGEN_REDIS_URL"]
+
+
+def test_the_desk_runs_from_the_image_with_editors_from_the_environment(compose, settings_from_env):
+    desk = compose["services"]["desk"]
+    assert desk["command"] == ["newsgen", "desk"]
+    assert desk["image"] == compose["services"]["bridge"]["image"]
+    env = resolved_env(desk)
+    assert env["NEWSGEN_DESK_EDITORS"] == ""  # nothing secret in the file: ops/.env or the shell sets it
+    s = settings_from_env(env)
+    assert s.desk_host == "0.0.0.0" and "*" not in s.desk_allowed_hosts
+    assert desk["ports"] == [f"127.0.0.1:{s.desk_port}:{s.desk_port}"]
+    assert f"http://127.0.0.1:{s.desk_port}/healthz" in " ".join(desk["healthcheck"]["test"])
+    assert desk["depends_on"]["kafka"] == {"condition": "service_healthy"}

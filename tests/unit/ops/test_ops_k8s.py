@@ -11,9 +11,11 @@ from newsgen.config import ROOT
 EXPECTED_KINDS = {
     ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "PersistentVolumeClaim"),
     ("apps/v1", "Deployment"), ("policy/v1", "PodDisruptionBudget"),
-    ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
+    ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"), ("v1", "Service"),
 }
 PORTS = {"newsgen-bridge": 9101, "newsgen-worker": 9102}
+#: Deployments of the newsgen images (the pipeline's plus the desk); Flower runs its own image
+NEWSGEN_DEPLOYMENTS = {*PORTS, "newsgen-desk"}
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +37,14 @@ def container(deployment: dict) -> dict:
 
 def settings_env(manifests) -> dict[str, str]:
     [cm] = by_kind(manifests, "ConfigMap").values()
-    [secret] = by_kind(manifests, "Secret").values()
+    secret = by_kind(manifests, "Secret")["newsgen-secrets"]
     return {**cm["data"], **{k: v for k, v in secret["stringData"].items() if k.startswith("NEWSGEN_")}}
 
 
 def test_manifests_have_the_expected_kinds(manifests):
     assert {(m["apiVersion"], m["kind"]) for m in manifests} == EXPECTED_KINDS
-    assert set(by_kind(manifests, "Deployment")) == set(PORTS)
+    assert set(by_kind(manifests, "Deployment")) == NEWSGEN_DEPLOYMENTS | {"newsgen-flower"}
+    assert set(by_kind(manifests, "Service")) == {"newsgen-desk", "newsgen-flower"}
     assert set(by_kind(manifests, "ScaledObject")) == set(PORTS)
     assert set(by_kind(manifests, "PodDisruptionBudget")) == set(PORTS)
     for m in manifests:
@@ -55,19 +58,25 @@ def test_configmap_and_secret_hold_real_settings(manifests, is_setting, settings
     assert s.bridge_port == PORTS["newsgen-bridge"] and s.worker_port == PORTS["newsgen-worker"]
     assert s.metrics_host == "0.0.0.0"  # the kubelet's probes and Prometheus reach the pod's address
     assert s.model.startswith("/models/")
-    for d in by_kind(manifests, "Deployment").values():
+    for name, d in by_kind(manifests, "Deployment").items():
+        if name not in NEWSGEN_DEPLOYMENTS:
+            continue
         refs = [next(iter(r.values()))["name"] for r in container(d)["envFrom"]]
         assert refs == ["newsgen-settings", "newsgen-secrets"]
         assert all(is_setting(e["name"]) or e["name"] == "POD_NAME" for e in container(d).get("env", []))
 
 
-def test_deployments_probe_the_health_endpoint_and_expose_metrics(manifests):
+def test_deployments_probe_liveness_apart_from_readiness_and_expose_metrics(manifests):
+    """Liveness and startup ask /livez (the process and its loop), readiness /readyz (Redis, Kafka, the model):
+    a Redis outage takes pods out of service and never restarts them (issue 14)."""
     for name, d in by_kind(manifests, "Deployment").items():
+        if name not in PORTS:
+            continue
         c = container(d)
         [port] = c["ports"]
         assert port == {"name": "metrics", "containerPort": PORTS[name]}
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert c[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}, (name, probe)
+        for probe, path in (("startupProbe", "/livez"), ("readinessProbe", "/readyz"), ("livenessProbe", "/livez")):
+            assert c[probe]["httpGet"] == {"path": path, "port": "metrics"}, (name, probe)
         annotations = d["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/port"] == str(PORTS[name])
@@ -79,7 +88,9 @@ def test_deployments_probe_the_health_endpoint_and_expose_metrics(manifests):
 def test_pods_run_as_the_images_non_root_user(manifests, ops_dir):
     users = {re.search(r"^USER (\d+)", (ops_dir / "docker" / f).read_text(), re.M).group(1)
              for f in ("worker.Dockerfile", "worker-gpu.Dockerfile")}
-    for d in by_kind(manifests, "Deployment").values():
+    for name, d in by_kind(manifests, "Deployment").items():
+        if name not in NEWSGEN_DEPLOYMENTS:
+            continue
         pod = d["spec"]["template"]["spec"]["securityContext"]
         assert pod["runAsNonRoot"] is True and {str(pod["runAsUser"])} == users
         assert container(d)["securityContext"]["allowPrivilegeEscalation"] is False
@@ -200,3 +211,48 @@ def test_model_export_job_writes_a_new_directory_of_the_models_claim(manifests, 
     assert mounts["models"]["mountPath"] == "/models" and not mounts["models"].get("readOnly")
     claims = {v["name"]: v for v in pod["volumes"]}
     assert claims["models"]["persistentVolumeClaim"]["claimName"] in by_kind(manifests, "PersistentVolumeClaim")
+
+
+def test_the_health_paths_the_probes_ask_are_served():
+    from newsgen.health import LIVE_PATHS, READY_PATHS
+
+    assert "/livez" in LIVE_PATHS and "/readyz" in READY_PATHS and "/healthz" in READY_PATHS
+
+
+def test_the_desk_runs_with_editors_from_a_secret_behind_a_service(manifests, settings_from_env):
+    deployments = by_kind(manifests, "Deployment")
+    desk = deployments["newsgen-desk"]
+    c = container(desk)
+    assert c["image"] == "newsgen-cpu" and c["command"] == ["newsgen", "desk"]
+    assert desk["spec"]["replicas"] == 1
+    env = {e["name"]: e for e in c["env"]}
+    ref = env["NEWSGEN_DESK_EDITORS"]["valueFrom"]["secretKeyRef"]
+    secret = by_kind(manifests, "Secret")[ref["name"]]
+    assert ref["key"] in secret["stringData"] and ref["name"] != "newsgen-secrets"
+    s = settings_from_env({**settings_env(manifests), **{k: e["value"] for k, e in env.items() if "value" in e},
+                           "NEWSGEN_DESK_EDITORS": secret["stringData"][ref["key"]]})
+    assert s.desk_host == "0.0.0.0" and s.desk_read_token_required is True
+    assert "*" not in s.desk_allowed_hosts and "newsgen-desk" in s.desk_allowed_hosts
+    from newsgen.desk.guard import Editors
+
+    Editors(s)  # the placeholder table is a valid (empty) one
+    [port] = c["ports"]
+    assert port["containerPort"] == s.desk_port
+    assert c["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    service = by_kind(manifests, "Service")["newsgen-desk"]
+    labels = desk["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] == port["name"]
+
+
+def test_flower_watches_newsgens_broker_from_the_secret(manifests):
+    flower = by_kind(manifests, "Deployment")["newsgen-flower"]
+    c = container(flower)
+    assert c["image"].startswith("mher/flower:") and "flower" in c["command"]
+    assert not any(a.startswith("--broker=") for a in c["command"])  # no hard-coded broker
+    [env] = c["env"]
+    assert env["name"] == "CELERY_BROKER_URL"
+    assert env["valueFrom"]["secretKeyRef"] == {"name": "newsgen-secrets", "key": "NEWSGEN_REDIS_URL"}
+    assert "NEWSGEN_REDIS_URL" in by_kind(manifests, "Secret")["newsgen-secrets"]["stringData"]
+    service = by_kind(manifests, "Service")["newsgen-flower"]
+    assert service["spec"]["selector"].items() <= flower["spec"]["template"]["metadata"]["labels"].items()
