@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from newsgen.cli.common import console, errors_to_exit, settings_or_exit, setup_logging
+from newsgen.cli.common import (EXIT_KAFKA, console, errors_to_exit, fail, require_kafka, settings_or_exit,
+                                setup_logging)
 
 log = logging.getLogger("newsgen.desk")
 
@@ -33,12 +34,12 @@ def desk(host: Optional[str] = typer.Option(None, help="listen address [default:
         guard.Editors(settings)  # a bad desk_editors table: exit 2 before Kafka is touched
     for warning in guard.exposure_warnings(settings, host):
         log.warning("%s", warning)
+    require_kafka(settings)  # exit 5 in one line after connect_timeout_s
     try:
         bus = KafkaDeskBus(settings)
         bus.ensure_topics()
     except KafkaError as exc:
-        console.print(f"[red]cannot reach Kafka at {settings.kafka_bootstrap}:[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise fail(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", EXIT_KAFKA) from exc
     if not guard.Editors(settings).enabled:
         console.print("[yellow]no editor configured (NEWSGEN_DESK_EDITORS, NEWSGEN_DESK_TOKEN or "
                       "NEWSGEN_DESK_AUTH_HEADER): the desk is read-only[/]")

@@ -1,6 +1,6 @@
 """Issue 14, CLI findings: each case gives one line and its own exit code, never a traceback.
 
-    unreachable Kafka (produce, consume, dead-letters, replay) -> exit 5 within connect_timeout_s
+    unreachable Kafka (produce, consume, dead-letters, replay, desk) -> exit 5 within connect_timeout_s
     unreachable Redis (bridge)                                  -> exit 6 within connect_timeout_s
     non-UTF-8 or unreadable input (validate, seed, check)       -> exit 3
     a choice outside its list (task, language, backend, device, precision, pool, part) -> exit 2
@@ -54,7 +54,7 @@ UNREACHABLE = {"NEWSGEN_KAFKA_BOOTSTRAP": "127.0.0.1:1", "NEWSGEN_CONNECT_TIMEOU
 
 @pytest.mark.parametrize("args", [
     ("produce", FOOTBALL), ("consume",), ("consume", "--topic", "dead-letters"), ("dead-letters",),
-    ("replay", "--reason", "schema"),
+    ("replay", "--reason", "schema"), ("desk", "--port", "18089"),
 ], ids=lambda a: " ".join(a[:3]).replace(FOOTBALL, "FILE"))
 def test_an_unreachable_kafka_is_one_line_and_exit_5_after_the_bounded_wait(args):
     started = time.monotonic()
