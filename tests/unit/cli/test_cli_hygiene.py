@@ -274,3 +274,18 @@ def test_seed_json_and_fallback_json():
     assert result.exit_code == 0, result.output
     note = json.loads(result.stdout)
     assert note["fallback"] is True and note["text"] and note["template"]
+
+
+def test_as_a_process_the_unreachable_kafka_is_one_line_on_stderr_and_exit_5():
+    """Outside CliRunner too: nothing but the one line (no kafka-python log, no traceback) reaches stderr."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSGEN_")} | UNREACHABLE | {"COLUMNS": "400"}
+    proc = subprocess.run([sys.executable, "-c", "from newsgen.cli import app; app(prog_name='newsgen')",
+                           "dead-letters"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == ("error: cannot reach Kafka at 127.0.0.1:1 within 1s (NEWSGEN_KAFKA_BOOTSTRAP, "
+                                   "NEWSGEN_CONNECT_TIMEOUT_S)")
