@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     celery_queue: str = "gpu"
     visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivers unacked tasks after this")
     max_attempts: int = Field(3, ge=1, description="deliveries of one task before it is dead-lettered")
+    connect_timeout_s: float = Field(10.0, gt=0, description="how long a command waits for Kafka or Redis to "
+                                     "answer before it gives up with one line (exit 5 for Kafka, 6 for Redis)")
     # Observability: /metrics and /healthz per process (0 = off)
     bridge_port: int = Field(9101, ge=0, le=65535, description="HTTP port of the bridge's /metrics and /healthz")
     worker_port: int = Field(9102, ge=0, le=65535, description="HTTP port of a worker's /metrics and /healthz")
@@ -83,12 +85,10 @@ class Settings(BaseSettings):
                               "listen on (the Docker images and Kubernetes pods set 0.0.0.0)")
     metrics_timeout_s: float = Field(10.0, gt=0, description="a /metrics or /healthz client that sends or reads "
                                      "nothing for this long is dropped")
-    # Model and generation
-    model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     liveness_timeout_s: float = Field(120.0, gt=0, description="/livez of the bridge fails when its consume "
                                       "loop has not turned for this long (a hung process; Kubernetes restarts it)")
-    connect_timeout_s: float = Field(10.0, gt=0, description="how long a command waits for Kafka or Redis to "
-                                     "answer before it gives up with one line (exit 5 for Kafka, 6 for Redis)")
+    # Model and generation
+    model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     backend: Literal["auto", "onnx", "torch"] = "auto"
     device: Literal["cpu", "cuda"] = "cpu"
     onnx_dir: Path | None = Field(None, description="ONNX export (manifest.json, model.onnx, tokenizer); "
