@@ -65,6 +65,8 @@ def _warm_up(**_kwargs) -> None:
         return ok and state["model"] == "loaded", {"pid": os.getpid(), **details, **state}
 
     if settings.worker_port:
+        # liveness is the main process answering; not Celery's heartbeats: the consumer stops them while
+        # Redis is away, and a Redis outage must not restart the worker (and reload its model)
         serve(settings.worker_port, ready, live=lambda: (True, {"pid": os.getpid(), **state}),
               host=settings.metrics_host, timeout_s=settings.metrics_timeout_s)
 
