@@ -27,10 +27,13 @@ from newsgen.facts.expected import _strings, build
 from newsgen.facts.text import WORD, inflected_forms
 from newsgen.generation.grounding import Grounding
 from newsgen.grammar import CASES, Lexicon
+from newsgen.grammar.names import _TEAM_WRAPPER
 
 _SEPARATORS = (":", "–", "-")
 _PARTS = re.compile(r"['’ʼ-]")
 _QUOTED = re.compile(r"«([^«»]+)»")
+#: digits joined as a number lexeme of the decoder reads them
+NUMBER_RUN = re.compile(r"\d+(?:(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])\d+)*")
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 #: example text fields whose capitalised words may be frame words
 _EXAMPLE_TEXTS = ("note", "summary", "rewrite", "text")
@@ -53,6 +56,8 @@ def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: s
 
 
 def _numbers(exp) -> Iterable[str]:
+    for text in _strings(exp.record):          # as the record writes them: «1/4 финала», «19:30»
+        yield from NUMBER_RUN.findall(text)
     for value, _scale in exp.numbers:
         if value == int(value):
             yield str(int(value))
@@ -134,7 +139,10 @@ def frame_words(templates_dir: str, record_type: str, language: str) -> frozense
     root = Path(templates_dir)
     out: set[str] = set()
     for path in [*root.glob(f"*.{language}.j2"), *(root / record_type).glob(f"*.{language}.j2")]:
-        out |= set(_capitalised(_JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))))
+        # every word of the templates' own text, also capitalised: a sentence may open with any of them
+        # («Команда «X» обыграла…» from «команда»)
+        out |= {w[:1].upper() + w[1:] for w in _words(_JINJA_COMMENT.sub("", path.read_text(encoding="utf-8")))}
+    out |= {w[:1].upper() + w[1:] for w in _TEAM_WRAPPER.values()}
     path = root / record_type / f"examples.{language}.json"
     examples = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
     lexicon = default_lexicon()

@@ -34,8 +34,9 @@ MODES = ("strict", "numbers", "off")
 #: allowed tokens the walk looks for when the sampler's top-k is off (top-p then works within them)
 UNBOUNDED_KEEP = 256
 JOINERS = ":-–—+.,/ \u00a0\u202f"
-#: a new number may not start here: right after a digit and a score, decimal or thousands joiner
-_GLUED = re.compile(r"\d(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])$")
+#: a new number may not start here: right after a digit and a score or decimal joiner (a digit after a
+#: space may start one: «To-2 90-69»; a thousands group cannot, since no allowed number is «000»)
+_GLUED = re.compile(r"\d(?:\s?[:\-–—+/]\s?|[.,])$")
 _EN_ORDINALS = ("st", "nd", "rd", "th")
 _CTX = 8
 FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN = range(6)
