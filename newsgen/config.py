@@ -189,15 +189,6 @@ class _FileSource(PydanticBaseSettingsSource):
         return data
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build :class:`Settings`, turning validation failures into a :class:`ConfigError`."""
-    unknown = sorted(set(overrides) - set(Settings.model_fields))
-    if unknown:
-        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid settings: {exc}") from exc
 #: NEWSGEN_* variables that are not settings: the ops scripts', Docker's and the tests' own
 NON_SETTING_ENV = frozenset({
     "NEWSGEN_CONFIG", "NEWSGEN_VENV", "NEWSGEN_PYTHON", "NEWSGEN_ROOT", "NEWSGEN_OPS_DIR", "NEWSGEN_CACHE",
@@ -239,3 +230,12 @@ def unknown_env_warnings(environ: dict[str, str] | None = None) -> list[str]:
     return out
 
 
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings`, turning validation failures into a :class:`ConfigError`."""
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc
