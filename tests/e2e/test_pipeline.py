@@ -10,7 +10,7 @@ from newsgen.fallback import fallback_note
 from newsgen.generation.postprocess import finish_text
 from newsgen.generation.torch_backend import load_torch_generator
 from newsgen.messages import DeadLetter, NoteMessage
-from newsgen.notes import request_for
+from newsgen.notes import grounding_of, request_for
 from newsgen.routing import RecordRouter
 from producers.publish import EXAMPLES_DIR, RecordPublisher, read_lines
 from workers.topics import ensure_topics, read_topic
@@ -62,7 +62,7 @@ def test_every_record_gets_its_real_model_note_and_bad_ones_a_dead_letter(pipeli
             assert p.fallback_reason == "fact_check" and len(p.rejected) == s.candidates
             assert note.text == fallback_note(task.record, task.task, task.language)
         for i, (seed, text) in enumerate(written):
-            req = request_for(s, task, i)
+            req = request_for(s, task, i, grounding=grounding_of(s, task))
             assert req.sampling.seed == seed
             [expected] = generator.generate([req])
             assert text == finish_text(task.seed.lead, expected.text)
