@@ -251,7 +251,7 @@ class TokenTable:
         decoder = _byte_decoder()
         pieces = tokenizer.convert_ids_to_tokens(list(range(min(vocab_size, len(tokenizer)))))
         self.bytes: list[bytes | None] = [None] * vocab_size
-        self.plain = np.zeros(vocab_size, dtype=bool)
+        self.plain = [False] * vocab_size   # a list: it is read one token at a time in the walk
         for i, piece in enumerate(pieces):
             if i in special or piece is None:
                 continue
@@ -265,7 +265,6 @@ class TokenTable:
             except UnicodeDecodeError:
                 continue
             self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»" for c in text)
-        self._plain = self.plain.tolist()
         #: tokens that never write text (special tokens, ids past the tokenizer's vocabulary)
         self.unusable = np.array([i for i, b in enumerate(self.bytes) if b is None], dtype=np.int64)
 
@@ -296,7 +295,7 @@ class RowConstraint:
             nxt = st if can_end(self.g, st) else None
         elif token >= len(self.table.bytes) or self.table.bytes[token] is None:
             nxt = None
-        elif self._free and not st.tail and self.table._plain[token]:
+        elif self._plain(token):
             nxt = State(FREE, "", (st.ctx + self.table.bytes[token].decode("utf-8"))[-_CTX:])
         else:
             nxt = advance(self.g, st, self.table.bytes[token])
@@ -308,12 +307,16 @@ class RowConstraint:
             return self._check(token) is not None
         # in free text a plain token is always allowed: a table look-up, no state built until it is chosen;
         # any other token's verdict depends only on the kinds of the last few characters: cached by them
-        if not self.state.tail and token < len(self.table._plain) and self.table._plain[token]:
+        if self._plain(token):
             return True
         key = (self._sig, self.state.tail, token)
         if key not in self._verdicts:
             self._verdicts[key] = self._check(token) is not None
         return self._verdicts[key]
+
+    def _plain(self, token: int) -> bool:
+        """In free text with no partial character, a plain token is allowed and only extends the text."""
+        return self._free and not self.state.tail and self.table.plain[token]
 
     def mask(self, scores: np.ndarray, keep: int) -> int:
         """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the

@@ -64,9 +64,8 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     temperature, top-k and top-p); a row that allows none gets -1.
     """
     B, V = logits.shape
-    scores = logits.astype(np.float32, copy=True)
+    scores = np.stack([_penalised(row, gen, p) for row, gen, p in zip(logits, generated, params)])
     for b, (gen, p) in enumerate(zip(generated, params)):
-        scores[b] = _penalised(scores[b], gen, p)
         banned = banned_ngram_tokens(gen, p.no_repeat_ngram_size)
         if banned:
             scores[b, banned] = -np.inf
