@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from newsgen.errors import ConfigError
@@ -48,6 +48,102 @@ class SamplingSettings(BaseModel):
     seed: int = Field(0, description="base sampling seed; each note mixes in its idempotency key")
 
 
+#: kafka-python client options ``kafka.options`` may pass through (those of KafkaProducer, KafkaConsumer or
+#: KafkaAdminClient that take plain values); a unit test keeps the list in step with kafka-python
+KAFKA_CLIENT_OPTIONS = frozenset({
+    # every client
+    "api_version", "bootstrap_timeout_ms", "client_dns_lookup", "client_id", "connections_max_idle_ms",
+    "max_in_flight_requests_per_connection", "metadata_max_age_ms", "metrics_num_samples",
+    "metrics_sample_window_ms", "proxy_url", "receive_buffer_bytes", "receive_message_max_bytes",
+    "reconnect_backoff_max_ms", "reconnect_backoff_ms", "request_timeout_ms", "retry_backoff_ms",
+    "send_buffer_bytes", "socks5_proxy", "ssl_crlfile", "ssl_ciphers", "allow_auto_create_topics",
+    "metrics_enabled", "sasl_kerberos_domain_name", "sasl_kerberos_service_name",
+    # producers
+    "batch_size", "compression_type", "delivery_timeout_ms", "linger_ms", "max_block_ms", "max_request_size",
+    "retries", "transaction_timeout_ms",
+    # consumers
+    "auto_commit_interval_ms", "check_crcs", "client_rack", "enable_incremental_fetch_sessions",
+    "exclude_internal_topics", "fetch_max_bytes", "fetch_max_wait_ms", "fetch_min_bytes", "group_instance_id",
+    "heartbeat_interval_ms", "isolation_level", "max_partition_fetch_bytes", "max_poll_interval_ms",
+    "max_poll_records", "session_timeout_ms",
+})
+#: client options that have a setting of their own, or that newsgen sets for its delivery guarantees
+KAFKA_RESERVED_OPTIONS = {
+    "bootstrap_servers": "kafka_bootstrap", "security_protocol": "kafka.security_protocol",
+    "sasl_mechanism": "kafka.sasl_mechanism", "sasl_plain_username": "kafka.username",
+    "sasl_plain_password": "kafka.password", "ssl_cafile": "kafka.ca_file", "ssl_certfile": "kafka.cert_file",
+    "ssl_keyfile": "kafka.key_file", "ssl_password": "kafka.key_password",
+    "ssl_check_hostname": "kafka.check_hostname", "group_id": "consumer_group",
+    "acks": None, "enable_idempotence": None, "enable_auto_commit": None, "auto_offset_reset": None,
+    "transactional_id": None,
+}
+
+
+class KafkaSettings(BaseModel):
+    """How every Kafka client connects: security protocol, SASL credentials, TLS files, extra client options.
+
+    >>> KafkaSettings(options={"linger_ms": 5}).options
+    {'linger_ms': 5}
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how clients talk to the brokers; SASL_* need username and password")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism (used with SASL_PLAINTEXT and SASL_SSL)")
+    username: str | None = Field(None, description="SASL user name")
+    password: SecretStr | None = Field(None, description="SASL password (never printed or logged)")
+    ca_file: Path | None = Field(None, description="PEM file of the CA(s) that signed the brokers' certificates "
+                                 "(SSL, SASL_SSL); None = the system's trust store")
+    cert_file: Path | None = Field(None, description="PEM client certificate, for brokers that ask for one")
+    key_file: Path | None = Field(None, description="PEM private key of cert_file")
+    key_password: SecretStr | None = Field(None, description="password of an encrypted key_file")
+    check_hostname: bool = Field(True, description="the broker certificate must name the host connected to")
+    options: dict[str, Any] = Field({}, description="extra kafka-python client options by name, e.g. "
+                                    '{"request_timeout_ms": 60000, "linger_ms": 5}; each client takes those it '
+                                    "knows")
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, option in value.items():
+            if name in KAFKA_RESERVED_OPTIONS:
+                owner = KAFKA_RESERVED_OPTIONS[name]
+                raise ValueError(f"kafka option {name!r} cannot be passed through: "
+                                 + (f"use the setting {owner}" if owner else "newsgen sets it for its delivery "
+                                    "guarantees"))
+            if name not in KAFKA_CLIENT_OPTIONS:
+                import difflib
+
+                close = difflib.get_close_matches(name, sorted(KAFKA_CLIENT_OPTIONS), n=1)
+                raise ValueError(f"unknown kafka client option {name!r}"
+                                 + (f" (did you mean {close[0]!r}?)" if close else ""))
+            if not isinstance(option, (str, int, float, bool, list)) and option is not None:
+                raise ValueError(f"kafka option {name!r} must be a plain value, not {type(option).__name__}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "KafkaSettings":
+        sasl = self.security_protocol.startswith("SASL_")
+        tls = self.security_protocol.endswith("SSL")
+        if sasl and not (self.username and self.password and self.password.get_secret_value()):
+            raise ValueError(f"security_protocol {self.security_protocol} needs kafka.username and kafka.password")
+        if not sasl and (self.username or self.password):
+            raise ValueError(f"kafka.username/password are set but security_protocol is {self.security_protocol} "
+                             "(SASL_SSL or SASL_PLAINTEXT use them)")
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        if not tls and any(files.values()):
+            raise ValueError(f"kafka TLS files are set but security_protocol is {self.security_protocol} "
+                             "(SSL or SASL_SSL use them)")
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("kafka.key_file needs kafka.cert_file")
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ValueError(f"kafka.{name} {path} is not a readable file")
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting of newsgen with its default. See the README's configuration table."""
 
@@ -60,6 +156,8 @@ class Settings(BaseSettings):
     notes_topic: str = "newsgen.notes"
     dead_letter_topic: str = "newsgen.dead-letter"
     consumer_group: str = "newsgen-bridge"
+    kafka: KafkaSettings = Field(KafkaSettings(), description="security protocol, SASL, TLS and extra options of "
+                                 "every Kafka client (NEWSGEN_KAFKA__SECURITY_PROTOCOL, ...)")
     # Topics `ensure_topics` creates (an existing topic is never changed: differences are reported)
     topic_partitions: int = Field(3, ge=1, description="partitions of each topic newsgen creates (the most "
                                   "bridges, and KEDA replicas, that share the records)")
@@ -71,7 +169,14 @@ class Settings(BaseSettings):
     notes_cleanup_policy: Literal["compact", "delete", "compact,delete"] = Field(
         "compact", description="cleanup.policy of the notes topic: compact keeps the latest revision of each "
         "note key (<record id>:<task>)")
-    # Celery over Redis
+    # Celery: the broker, Redis (results, idempotency keys, the match store; the broker too when broker=redis)
+    broker: Literal["redis", "rabbitmq"] = Field("redis", description="Celery broker: redis (light: one service, "
+                                                 "a dead worker's tasks return after visibility_timeout_s) or "
+                                                 "rabbitmq (production: quorum queues, a dead worker's tasks return "
+                                                 "at once, the broker dead-letters a task after max_attempts)")
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672//", description="RabbitMQ URL when broker=rabbitmq")
+    broker_heartbeat_s: int = Field(30, ge=0, description="AMQP heartbeat: RabbitMQ drops (and requeues the tasks "
+                                    "of) a worker it has not heard from for this long; 0 = off")
     redis_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "gpu"
     visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivers unacked tasks after this")
@@ -144,9 +249,10 @@ class Settings(BaseSettings):
 
     def public_dict(self) -> dict[str, Any]:
         """The effective settings as JSON-able data (for provenance and ``newsgen config``): secrets are
-        ``**********`` and ``redis_url`` has its password masked."""
+        ``**********`` and ``redis_url`` and ``amqp_url`` have their passwords masked."""
         data = json.loads(self.model_dump_json())
         data["redis_url"] = mask_url(self.redis_url)
+        data["amqp_url"] = mask_url(self.amqp_url)
         return data
 
 
@@ -193,6 +299,7 @@ class _FileSource(PydanticBaseSettingsSource):
 NON_SETTING_ENV = frozenset({
     "NEWSGEN_CONFIG", "NEWSGEN_VENV", "NEWSGEN_PYTHON", "NEWSGEN_ROOT", "NEWSGEN_OPS_DIR", "NEWSGEN_CACHE",
     "NEWSGEN_KAFKA_PORT", "NEWSGEN_KAFKA_CONTROLLER_PORT", "NEWSGEN_KAFKA_HEAP", "NEWSGEN_REDIS_PORT",
+    "NEWSGEN_RABBITMQ_PORT", "NEWSGEN_RABBITMQ_NODENAME",
     "NEWSGEN_IMAGE", "NEWSGEN_GPU_IMAGE", "NEWSGEN_DEMO_MODEL", "NEWSGEN_UPDATE_GOLDEN", "NEWSGEN_DESK_SCREENSHOT",
 })
 
