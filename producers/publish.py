@@ -5,10 +5,9 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from kafka import KafkaProducer
-
 from newsgen.config import Settings
 from newsgen.records import RecordValidator, jsonl_lines
+from workers import kafka_clients
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
@@ -46,8 +45,8 @@ class RecordPublisher:
         self.settings = settings
         self.topic = topic or settings.records_topic
         self.validator = RecordValidator(settings.schemas_dir)
-        self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                      enable_idempotence=True, max_request_size=12 * 1024 * 1024)
+        self.producer = kafka_clients.producer(settings, acks="all", enable_idempotence=True,
+                                               max_request_size=12 * 1024 * 1024)
 
     def publish(self, lines: Iterable[bytes]) -> int:
         """Send every line; returns the count once all are acknowledged."""

@@ -28,6 +28,7 @@ from newsgen.config import Settings
 from newsgen.health import kafka_reachable
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
 from newsgen.routing import RecordRouter, edit_of
+from workers import kafka_clients
 from workers.match_store import RedisMatchStore
 
 log = logging.getLogger("newsgen.bridge")
@@ -112,13 +113,13 @@ class Bridge:
     def run(self, idle_exit_s: float | None = None) -> None:
         """Consume until stopped (or until no record arrived for ``idle_exit_s`` seconds)."""
         s = self.settings
-        self.consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.consumer_group,
-                                      enable_auto_commit=False, auto_offset_reset="earliest",
-                                      max_poll_records=200, fetch_max_bytes=64 * 1024 * 1024,
-                                      max_partition_fetch_bytes=16 * 1024 * 1024)
+        self.consumer = kafka_clients.consumer(s, group_id=s.consumer_group, enable_auto_commit=False,
+                                               auto_offset_reset="earliest", max_poll_records=200,
+                                               fetch_max_bytes=64 * 1024 * 1024,
+                                               max_partition_fetch_bytes=16 * 1024 * 1024)
         self.consumer.subscribe([s.records_topic], listener=_CommitOnRevoke(self))
-        self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True,
-                                      max_request_size=8 * 1024 * 1024)
+        self.producer = kafka_clients.producer(s, acks="all", enable_idempotence=True,
+                                               max_request_size=8 * 1024 * 1024)
         log.info("bridge consuming %s as group %s -> celery queue %s", s.records_topic, s.consumer_group,
                  s.celery_queue)
         last_record = time.monotonic()

@@ -16,7 +16,7 @@ import threading
 from typing import Callable, Protocol
 
 import redis
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from newsgen.config import Settings
 from newsgen.desk.guard import BadMessage, check_message
@@ -24,6 +24,7 @@ from newsgen.desk.store import NoteStore
 from newsgen.grammar.text import clean_text
 from newsgen.metrics import DESK_MESSAGES_SKIPPED
 from newsgen.history import Decision, Place, approval_decision
+from workers import kafka_clients
 from workers.runtime import KEY_TTL_S, LATEST_KEY, LOCK_KEY, PUBLISHED_KEY
 from workers.topics import ensure_topics
 
@@ -107,8 +108,8 @@ class RedisLedger:
 class KafkaDeskBus:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                      enable_idempotence=True, max_request_size=12 * 1024 * 1024)
+        self.producer = kafka_clients.producer(settings, acks="all", enable_idempotence=True,
+                                               max_request_size=12 * 1024 * 1024)
         self.ledger = RedisLedger(redis.Redis.from_url(settings.redis_url), settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -144,7 +145,7 @@ class KafkaDeskBus:
 
     def _follow_once(self, store: NoteStore) -> None:
         s = self.settings
-        consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = kafka_clients.consumer(s, group_id=None, enable_auto_commit=False)
         try:
             parts = self._assign(consumer, {s.notes_topic: s.desk_backlog, s.approved_topic: 4 * s.desk_backlog})
             if parts is None:

@@ -10,7 +10,6 @@ import threading
 from typing import Any
 
 import redis
-from kafka import KafkaProducer
 
 from newsgen.config import Settings
 from newsgen.health import kafka_reachable
@@ -18,6 +17,7 @@ from newsgen.generation import load_generator
 from newsgen.generation.batching import BatchingGenerator
 from newsgen.messages import DEAD_LETTER_SCHEMA, NOTE_SCHEMA, DeadLetter, NoteMessage, dump
 from newsgen.notes import NoteWriter
+from workers import kafka_clients
 
 log = logging.getLogger("newsgen.worker")
 
@@ -37,8 +37,8 @@ class WorkerRuntime:
     def __init__(self, settings: Settings):
         self.settings = settings
         # idempotent producer with acks=all: a retried send never duplicates a note in the partition
-        self.producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                      enable_idempotence=True, linger_ms=5, max_request_size=4 * 1024 * 1024)
+        self.producer = kafka_clients.producer(settings, acks="all", enable_idempotence=True, linger_ms=5,
+                                               max_request_size=4 * 1024 * 1024)
         self.redis = redis.Redis.from_url(settings.redis_url)
         # the readiness check's own client: short timeouts, so a Redis outage answers 503 at once, not never
         self._health_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)

@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from newsgen.config import Settings
+from workers import kafka_clients
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def ensure_topics(settings: Settings, *extra: str, partitions: int | None = None
     """Create the records, notes and dead-letter topics (and ``extra`` ones) that do not exist yet, as
     :func:`topic_specs` says; an existing topic is left as it is and every setting of it that differs is
     logged as a warning and returned."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = kafka_clients.admin(settings)
     try:
         brokers = len(admin.describe_cluster().get("brokers") or []) or None
         specs = topic_specs(settings, *extra, brokers=brokers, partitions=partitions)
@@ -145,8 +146,7 @@ def read_messages(settings: Settings, topic: str, count: int | None = None, time
     Reads every partition by direct assignment (no consumer group, no commits), so it neither disturbs
     the pipeline nor waits for a group rebalance.
     """
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                             group_id=None)
+    consumer = kafka_clients.consumer(settings, enable_auto_commit=False, group_id=None)
     seen = 0
     deadline = time.monotonic() + timeout_s
     try:

@@ -85,19 +85,34 @@ def one_of(*allowed: str) -> Callable[[Optional[str]], Optional[str]]:
 
 
 def require_kafka(settings: Settings) -> None:
-    """Wait up to ``connect_timeout_s`` for a bootstrap server to accept a connection; else exit 5."""
+    """Wait up to ``connect_timeout_s`` for a bootstrap server to accept a connection; else exit 5. With a
+    security protocol other than PLAINTEXT the TLS and SASL handshakes must succeed within that time too, so
+    an untrusted certificate or a wrong password is one line, exit 5, never a hang."""
     from newsgen.health import kafka_reachable
 
     deadline = time.monotonic() + settings.connect_timeout_s
     while True:
         left = deadline - time.monotonic()
         if kafka_reachable(settings.kafka_bootstrap, max(0.1, min(left, 3.0))):
+            if settings.kafka.security_protocol != "PLAINTEXT":
+                _require_kafka_handshake(settings, max(1.0, deadline - time.monotonic()))
             return
         if time.monotonic() >= deadline:
             raise fail(f"cannot reach Kafka at {settings.kafka_bootstrap} within {settings.connect_timeout_s:g}s "
                        "(NEWSGEN_KAFKA_BOOTSTRAP, NEWSGEN_CONNECT_TIMEOUT_S)", EXIT_KAFKA)
         time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
+
+
+def _require_kafka_handshake(settings: Settings, timeout_s: float) -> None:
+    from workers.kafka_clients import connection_error
+
+    error = connection_error(settings, timeout_s)
+    if error:
+        k = settings.kafka
+        raise fail(f"cannot connect to Kafka at {settings.kafka_bootstrap} over {k.security_protocol}"
+                   f"{f' ({k.sasl_mechanism} as {k.username})' if k.security_protocol.startswith('SASL_') else ''}"
+                   f": {error} (NEWSGEN_KAFKA__*)", EXIT_KAFKA)
 
 def require_redis(settings: Settings) -> None:
     """Wait up to ``connect_timeout_s`` for Redis to answer PING; else exit 6."""
