@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up this machine for newsgen (idempotent; the README's setup command).
-#   - Debian packages: Java 17 (Kafka), Maven (resolves the Kafka jars), redis-server
+#   - Debian packages: Java 17 (Kafka), Maven (resolves the Kafka jars), redis-server, rabbitmq-server
 #   - a Python venv at $NEWSGEN_VENV (outside the clone, reused by later clones) linked as ./.venv,
 #     with newsgen installed editable and pinned versions from ops/constraints.txt
 #   - the Kafka broker jars from Maven Central, the offline tiny model and the offline demo model
@@ -12,6 +12,8 @@ missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# ops/rabbitmq.sh runs its own node as the current user; the package's system service is not used
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v promtool >/dev/null || missing+=(prometheus)   # promtool checks the alert rules in tests
 command -v chromium >/dev/null || missing+=(chromium)     # the editor desk's browser tests
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -21,6 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # the package starts a system-wide node on port 5672 where systemd runs: ops/rabbitmq.sh needs the port
+  if [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now rabbitmq-server || true
+  fi
 fi
 
 python=${NEWSGEN_PYTHON:-python3}

@@ -26,13 +26,46 @@ def run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
+#: the Celery brokers; a test runs on both with ``@pytest.mark.parametrize("broker", BROKERS, indirect=True)``
+BROKERS = ("redis", "rabbitmq")
+
+
+def amqp_url() -> str:
+    """The local RabbitMQ of ``ops/rabbitmq.sh`` (guest may log in from 127.0.0.1)."""
+    return f"amqp://guest:guest@127.0.0.1:{os.environ.get('NEWSGEN_RABBITMQ_PORT', '5672')}//"
+
+
 @pytest.fixture
-def pipeline_env(run_id, tiny_model_dir) -> dict[str, str]:
-    """NEWSGEN_* variables giving one test its own topics, consumer group, Celery queue and the tiny model."""
-    return {"NEWSGEN_RECORDS_TOPIC": f"test-{run_id}.records", "NEWSGEN_NOTES_TOPIC": f"test-{run_id}.notes",
-            "NEWSGEN_DEAD_LETTER_TOPIC": f"test-{run_id}.dead-letter",
-            "NEWSGEN_CONSUMER_GROUP": f"test-{run_id}", "NEWSGEN_CELERY_QUEUE": f"test-{run_id}",
-            "NEWSGEN_MODEL": str(tiny_model_dir), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "32"}
+def broker(request) -> str:
+    """The Celery broker of this test: ``redis`` unless the test is parametrized over :data:`BROKERS`."""
+    return getattr(request, "param", "redis")
+
+
+@pytest.fixture
+def pipeline_env(run_id, tiny_model_dir, broker) -> dict[str, str]:
+    """NEWSGEN_* variables giving one test its own topics, consumer group, Celery queue, broker and the tiny
+    model. On RabbitMQ the test's quorum queues and exchanges are deleted afterwards."""
+    env = {"NEWSGEN_RECORDS_TOPIC": f"test-{run_id}.records", "NEWSGEN_NOTES_TOPIC": f"test-{run_id}.notes",
+           "NEWSGEN_DEAD_LETTER_TOPIC": f"test-{run_id}.dead-letter",
+           "NEWSGEN_CONSUMER_GROUP": f"test-{run_id}", "NEWSGEN_CELERY_QUEUE": f"test-{run_id}",
+           "NEWSGEN_MODEL": str(tiny_model_dir), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "32",
+           "NEWSGEN_BROKER": broker, "NEWSGEN_AMQP_URL": amqp_url()}
+    yield env
+    if broker == "rabbitmq":
+        _delete_rabbitmq_queues(env["NEWSGEN_CELERY_QUEUE"])
+
+
+def _delete_rabbitmq_queues(queue: str) -> None:
+    from kombu import Connection
+
+    try:
+        with Connection(amqp_url(), connect_timeout=5) as conn:
+            for name in (queue, f"{queue}.dead-letter"):
+                channel = conn.channel()
+                channel.queue_delete(name)
+                channel.exchange_delete(name)
+    except Exception as exc:  # noqa: BLE001 - cleanup only; the test's result stands
+        print(f"could not delete the RabbitMQ queues of {queue}: {exc}")
 
 
 @pytest.fixture
@@ -44,11 +77,12 @@ def pipeline_settings(pipeline_env, monkeypatch) -> Settings:
 
 @pytest.fixture(scope="session")
 def services() -> None:
-    """Fail clearly when Kafka or Redis is not up (``bash ops/test.sh`` starts them)."""
+    """Fail clearly when Kafka, Redis or RabbitMQ is not up (``bash ops/test.sh`` starts them)."""
     from newsgen.cli.stack import services_running
 
     if not services_running():
-        pytest.fail("Kafka and Redis are not running: use `bash ops/test.sh` or `bash ops/services.sh start`")
+        pytest.fail("Kafka, Redis and RabbitMQ are not all running: use `bash ops/test.sh` or "
+                    "`bash ops/services.sh start`")
 
 
 def _wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition",

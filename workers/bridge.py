@@ -29,6 +29,7 @@ from newsgen.health import kafka_reachable
 from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
 from newsgen.routing import RecordRouter, edit_of
 from workers import kafka_clients
+from workers.broker import BrokerDeadLetters, queue_depth
 from workers.match_store import RedisMatchStore
 
 log = logging.getLogger("newsgen.bridge")
@@ -120,8 +121,11 @@ class Bridge:
         self.consumer.subscribe([s.records_topic], listener=_CommitOnRevoke(self))
         self.producer = kafka_clients.producer(s, acks="all", enable_idempotence=True,
                                                max_request_size=8 * 1024 * 1024)
-        log.info("bridge consuming %s as group %s -> celery queue %s", s.records_topic, s.consumer_group,
-                 s.celery_queue)
+        log.info("bridge consuming %s as group %s -> celery queue %s on %s", s.records_topic, s.consumer_group,
+                 s.celery_queue, s.broker)
+        # RabbitMQ dead-letters a task whose worker died max_attempts times: this thread forwards it to Kafka
+        broker_letters = (BrokerDeadLetters(s, self.producer, self.celery.connection_for_write()).start()
+                          if s.broker == "rabbitmq" else None)
         last_record = time.monotonic()
         try:
             while not self._stop.is_set():
@@ -143,6 +147,8 @@ class Bridge:
             except (Stopped, *TRANSIENT) as exc:
                 log.warning("final commit failed (%s): the last records will be read again", exc)
             self.consumer.close(autocommit=False)
+            if broker_letters is not None:
+                broker_letters.stop()
             self.producer.close(timeout=10)
             log.info("bridge stopped: %s", self.counts)
 
@@ -227,8 +233,7 @@ class Bridge:
             parts = list(self.consumer.assignment())
             for tp, end in self.consumer.end_offsets(parts).items():
                 metrics.CONSUMER_LAG.labels(str(tp.partition)).set(max(0, end - self.consumer.position(tp)))
-            with self.celery.connection_for_write() as conn:
-                depth = conn.default_channel.client.llen(self.settings.celery_queue)
+            depth = queue_depth(self.celery, self.settings)
             metrics.QUEUE_DEPTH.labels(self.settings.celery_queue).set(depth)
         except TRANSIENT as exc:
             log.debug("gauges not updated: %s", exc)

@@ -60,6 +60,11 @@ def _warm_up(**_kwargs) -> None:
             log.critical("model failed to load: %s", exc)
 
     threading.Thread(target=load, name="newsgen-model-load", daemon=True).start()
+    if settings.broker == "rabbitmq":  # the dead-letter exchange must exist before a task can die here
+        from workers.broker import declare_topology
+
+        with app.connection_for_write() as conn:
+            declare_topology(conn, settings)
     def ready() -> tuple[bool, dict]:
         ok, details = runtime().ready()
         return ok and state["model"] == "loaded", {"pid": os.getpid(), **details, **state}

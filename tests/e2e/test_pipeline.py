@@ -3,6 +3,7 @@ import hashlib
 import json
 
 import pytest
+from conftest import BROKERS
 
 from newsgen.cli.stack import LocalStack
 from newsgen.config import load_settings
@@ -24,6 +25,7 @@ def log_tails(stack_dir) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(stack_dir.glob("*.log")))
 
 
+@pytest.mark.parametrize("broker", BROKERS, indirect=True)
 def test_every_record_gets_its_real_model_note_and_bad_ones_a_dead_letter(pipeline_env, pipeline_settings,
                                                                          tiny_model_dir, tmp_path):
     s = pipeline_settings
