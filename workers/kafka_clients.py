@@ -4,11 +4,12 @@ producers, desk, topic helpers) comes from here, configured from ``Settings.kafk
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import BrokerResponseError, KafkaError
 
 from newsgen.config import Settings
 
@@ -51,42 +52,79 @@ def admin(settings: Settings, **defaults: Any) -> KafkaAdminClient:
     return KafkaAdminClient(**client_config(settings, KafkaAdminClient, **defaults))
 
 
-class _LastFailure(logging.Handler):
-    """Keeps the cause kafka-python logs when a bootstrap connection fails (it raises only NoBrokersAvailable)."""
+def describe(exc: BaseException) -> str:
+    """``Name: message`` of a kafka-python error in one line, without the repeats its messages carry.
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    >>> describe(KafkaError("KafkaError: [Error 1] KafkaError: boom"))
+    'KafkaError: boom'
+    """
+    name = type(exc).__name__
+    text = re.sub(rf"^(?:(?:\[Error -?\d+\] )?{name}: )+", "", " ".join(str(exc).split()))
+    return f"{name}: {text}" if text else name
+
+
+class _Causes(logging.Handler):
+    """Keeps the cause kafka-python logs when a bootstrap connection fails (it raises only NoBrokersAvailable).
+
+    A broker that refuses the SASL credentials answers and closes the connection at once; kafka-python often
+    sees the close before the answer and logs only "socket disconnected", so a close while a
+    SaslAuthenticate request waits for its answer is reported as the refusal it is."""
+
+    def __init__(self, mechanism: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.mechanism = mechanism
         self.cause: str | None = None
+        self.final = False
+        self._authenticating = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("Bootstrap connection to") and len(record.args or ()) >= 2:
-            exc = record.args[1]
-            self.cause = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc)
+        msg, args = str(record.msg), record.args or ()
+        if record.name == "kafka.net.connection" and len(args) == 3 and " Request " in msg:
+            self._authenticating = type(args[2]).__name__.startswith("SaslAuthenticate")
+        elif record.name == "kafka.net.connection" and len(args) == 4 and ": Response " in msg:
+            self._authenticating = False
+        elif msg.startswith("Bootstrap connection to") and len(args) >= 2 and not self.final:
+            exc = args[1]
+            text = describe(exc) if isinstance(exc, BaseException) else " ".join(str(exc).split())
+            if self._authenticating and "disconnected" in text:
+                text = (f"the broker closed the connection during SASL {self.mechanism} authentication "
+                        "(wrong username or password?)")
+                self.final = True
+            # a broker's answer (wrong password, unknown mechanism) or a failed TLS handshake will not change
+            self.final = self.final or isinstance(exc, BrokerResponseError) or "Handshake failed" in text
+            self.cause, self._authenticating = text, False
 
 
 def connection_error(settings: Settings, timeout_s: float) -> str | None:
     """Connect, handshake (TLS, SASL) and read the cluster's metadata within ``timeout_s``: None when that
-    worked, else one line saying why not (an untrusted certificate, a wrong password, ...)."""
-    handler = _LastFailure()
-    net_log = logging.getLogger("kafka.net.manager")
-    net_log.addHandler(handler)
-    level, propagate = net_log.level, net_log.propagate
-    net_log.setLevel(logging.WARNING)
-    net_log.propagate = False  # the cause is reported once, by the caller
+    worked, else one line saying why not (an untrusted certificate, a wrong password, ...). kafka-python's own
+    log lines are held back meanwhile, so the caller's line is the only one."""
+    causes = _Causes(settings.kafka.sasl_mechanism)
+    kafka_log = logging.getLogger("kafka")
+    saved = kafka_log.level, kafka_log.propagate
+    kafka_log.addHandler(causes)
+    kafka_log.setLevel(logging.DEBUG)
+    kafka_log.propagate = False
     start = time.monotonic()
+    deadline = start + timeout_s
     try:
-        client = admin(settings, bootstrap_timeout_ms=int(timeout_s * 1000), request_timeout_ms=int(timeout_s * 1000))
-    except KafkaError as exc:
-        cause = " ".join((handler.cause or f"{type(exc).__name__}: {exc}").split())
-        return f"{cause} (gave up after {time.monotonic() - start:.1f}s)"
+        while True:
+            attempt_ms = int(max(0.2, min(2.0, deadline - time.monotonic())) * 1000)
+            try:
+                client = admin(settings, bootstrap_timeout_ms=attempt_ms, request_timeout_ms=int(timeout_s * 1000))
+            except KafkaError as exc:
+                if causes.final or time.monotonic() >= deadline:
+                    cause = causes.cause or describe(exc)
+                    return f"{cause} (gave up after {time.monotonic() - start:.1f}s)"
+                continue
+            try:
+                client.describe_cluster()
+                return None
+            except KafkaError as exc:
+                return describe(exc)
+            finally:
+                client.close()
     finally:
-        net_log.removeHandler(handler)
-        net_log.setLevel(level)
-        net_log.propagate = propagate
-    try:
-        client.describe_cluster()
-    except KafkaError as exc:
-        return " ".join(f"{type(exc).__name__}: {exc}".split())
-    finally:
-        client.close()
-    return None
+        kafka_log.removeHandler(causes)
+        kafka_log.setLevel(saved[0])
+        kafka_log.propagate = saved[1]

@@ -112,7 +112,15 @@ def _require_kafka_handshake(settings: Settings, timeout_s: float) -> None:
         k = settings.kafka
         raise fail(f"cannot connect to Kafka at {settings.kafka_bootstrap} over {k.security_protocol}"
                    f"{f' ({k.sasl_mechanism} as {k.username})' if k.security_protocol.startswith('SASL_') else ''}"
-                   f": {error} (NEWSGEN_KAFKA__*)", EXIT_KAFKA)
+                   f": {error} ({_kafka_hint(error)})", EXIT_KAFKA)
+
+
+def _kafka_hint(error: str) -> str:
+    if "SASL" in error:
+        return "check NEWSGEN_KAFKA__USERNAME, NEWSGEN_KAFKA__PASSWORD, NEWSGEN_KAFKA__SASL_MECHANISM"
+    if "SSL" in error or "certificate" in error:
+        return "check NEWSGEN_KAFKA__CA_FILE, NEWSGEN_KAFKA__SECURITY_PROTOCOL, the broker's certificate"
+    return "check NEWSGEN_KAFKA_BOOTSTRAP and the NEWSGEN_KAFKA__* settings"
 
 def require_redis(settings: Settings) -> None:
     """Wait up to ``connect_timeout_s`` for Redis to answer PING; else exit 6."""
