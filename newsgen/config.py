@@ -104,6 +104,12 @@ class KafkaSettings(BaseModel):
                                     '{"request_timeout_ms": 60000, "linger_ms": 5}; each client takes those it '
                                     "knows")
 
+    @field_validator("username", "password", "ca_file", "cert_file", "key_file", "key_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """An empty value (a Secret or compose variable left blank) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("options")
     @classmethod
     def _known_options(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +135,7 @@ class KafkaSettings(BaseModel):
         tls = self.security_protocol.endswith("SSL")
         if sasl and not (self.username and self.password and self.password.get_secret_value()):
             raise ValueError(f"security_protocol {self.security_protocol} needs kafka.username and kafka.password")
-        if not sasl and (self.username or self.password):
+        if not sasl and (self.username or (self.password and self.password.get_secret_value())):
             raise ValueError(f"kafka.username/password are set but security_protocol is {self.security_protocol} "
                              "(SASL_SSL or SASL_PLAINTEXT use them)")
         files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}

@@ -135,3 +135,11 @@ def test_errors_are_described_in_one_line_without_repeats():
         == "SaslAuthenticationFailedError: bad credentials"
     assert kafka_clients.describe(KafkaConnectionError("Handshake failed: x")) == \
         "KafkaConnectionError: Handshake failed: x"
+
+
+def test_blank_values_mean_unset(monkeypatch):
+    """A Secret or compose variable left blank (the manifests' defaults) is no setting, not an empty path."""
+    for name in ("USERNAME", "PASSWORD", "CA_FILE", "CERT_FILE", "KEY_FILE", "KEY_PASSWORD"):
+        monkeypatch.setenv(f"NEWSGEN_KAFKA__{name}", "")
+    k = load_settings().kafka
+    assert (k.username, k.password, k.ca_file, k.cert_file, k.key_file, k.key_password) == (None,) * 6
