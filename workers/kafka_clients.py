@@ -14,6 +14,28 @@ from kafka.errors import BrokerResponseError, KafkaError
 from newsgen.config import Settings
 
 
+#: client options holding secrets
+SECRET_OPTIONS = ("sasl_plain_password", "ssl_password")
+
+
+class _MaskSecrets(logging.Filter):
+    """kafka-python's admin client logs its whole configuration at DEBUG: mask the secrets in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        def mask(arg: Any) -> Any:
+            if isinstance(arg, dict) and any(k in arg for k in SECRET_OPTIONS):
+                return {k: "**********" if k in SECRET_OPTIONS and v else v for k, v in arg.items()}
+            return arg
+
+        if isinstance(record.args, dict):
+            record.args = mask(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(mask(a) for a in record.args)
+        return True
+
+
+logging.getLogger("kafka.admin.client").addFilter(_MaskSecrets())
+
 def security_config(settings: Settings) -> dict[str, Any]:
     """kafka-python arguments for the bootstrap list, the security protocol, SASL and TLS (no secrets logged:
     callers never log this dict)."""

@@ -143,3 +143,13 @@ def test_blank_values_mean_unset(monkeypatch):
         monkeypatch.setenv(f"NEWSGEN_KAFKA__{name}", "")
     k = load_settings().kafka
     assert (k.username, k.password, k.ca_file, k.cert_file, k.key_file, k.key_password) == (None,) * 6
+
+
+def test_kafka_python_debug_log_of_the_admin_configuration_masks_secrets(caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="kafka.admin.client"):
+        logging.getLogger("kafka.admin.client").debug("Starting KafkaAdminClient with configuration: %s",
+                                                      {"sasl_plain_password": "s3cret-pw", "ssl_password": None,
+                                                       "sasl_plain_username": "newsgen"})
+    assert "s3cret-pw" not in caplog.text and "**********" in caplog.text and "newsgen" in caplog.text
