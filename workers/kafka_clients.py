@@ -13,7 +13,6 @@ from kafka.errors import BrokerResponseError, KafkaError
 
 from newsgen.config import Settings
 
-
 #: client options holding secrets
 SECRET_OPTIONS = ("sasl_plain_password", "ssl_password")
 
@@ -35,6 +34,7 @@ class _MaskSecrets(logging.Filter):
 
 
 logging.getLogger("kafka.admin.client").addFilter(_MaskSecrets())
+
 
 def security_config(settings: Settings) -> dict[str, Any]:
     """kafka-python arguments for the bootstrap list, the security protocol, SASL and TLS (no secrets logged:

@@ -153,3 +153,31 @@ def test_kafka_python_debug_log_of_the_admin_configuration_masks_secrets(caplog)
                                                       {"sasl_plain_password": "s3cret-pw", "ssl_password": None,
                                                        "sasl_plain_username": "newsgen"})
     assert "s3cret-pw" not in caplog.text and "**********" in caplog.text and "newsgen" in caplog.text
+
+
+def test_a_close_during_sasl_authentication_is_reported_as_a_refused_login():
+    """kafka-python often sees the broker's close before its SaslAuthenticate answer: the cause says what it is."""
+    import logging
+
+    from kafka.errors import KafkaConnectionError, SaslAuthenticationFailedError
+
+    class SaslAuthenticateRequest:  # stands for kafka-python's request object (only its type name is read)
+        pass
+
+    def record(name, msg, *args):
+        return logging.LogRecord(name, logging.DEBUG, __file__, 1, msg, args, None)
+
+    causes = kafka_clients._Causes("SCRAM-SHA-512")
+    causes.emit(record("kafka.net.manager", "Bootstrap connection to %s failed: %s (backoff %.2f secs)",
+                       "bootstrap-0", KafkaConnectionError("socket disconnected"), 0.1))
+    assert not causes.final and causes.cause == "KafkaConnectionError: socket disconnected"
+    causes.emit(record("kafka.net.connection", "%s Request %d: %s", "conn", 4, SaslAuthenticateRequest()))
+    causes.emit(record("kafka.net.manager", "Bootstrap connection to %s failed: %s (backoff %.2f secs)",
+                       "bootstrap-0", KafkaConnectionError("socket disconnected"), 0.1))
+    assert causes.final and causes.cause == ("the broker closed the connection during SASL SCRAM-SHA-512 "
+                                             "authentication (wrong username or password?)")
+
+    answered = kafka_clients._Causes("PLAIN")
+    answered.emit(record("kafka.net.manager", "Bootstrap connection to %s failed: %s (backoff %.2f secs)",
+                         "bootstrap-0", SaslAuthenticationFailedError("invalid credentials"), 0.1))
+    assert answered.final and answered.cause == "SaslAuthenticationFailedError: invalid credentials"
