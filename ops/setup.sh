@@ -11,6 +11,7 @@ cd "$NEWSGEN_ROOT"
 missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+command -v openssl >/dev/null || missing+=(openssl)     # certificates of the secure local Kafka (ops/kafka.sh --secure)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # ops/rabbitmq.sh runs its own node as the current user; the package's system service is not used
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
