@@ -16,12 +16,14 @@ from newsgen import metrics
 from newsgen.allowed import frame_words, grounding_for
 from newsgen.config import Settings
 from newsgen.errors import GenerationError
-from newsgen.facts import check
+from newsgen.facts import FactCheck, check, default_lexicon
 from newsgen.fallback import needs_model, render_fallback
-from newsgen.generation import GenerationRequest, GenerationResult, Generator, SamplingParams
+from newsgen.generation import GenerationRequest, GenerationResult, Generator, PromptFormat, SamplingParams
 from newsgen.generation.grounding import Grounding
 from newsgen.generation.postprocess import finish_text
+from newsgen.grammar import Lexicon
 from newsgen.messages import Candidate, NoteMessage, Provenance, TaskMessage
+from newsgen.slots import SlotError, Slots
 
 
 def sampling_seed(base: int, key: str, candidate: int = 0) -> int:
@@ -46,12 +48,26 @@ def grounding_of(settings: Settings, task: TaskMessage) -> Grounding | None:
     return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame)
 
 
+def model_prompt(task: TaskMessage, fmt: PromptFormat = PromptFormat(),
+                 lexicon: Lexicon | None = None) -> tuple[str, str, Slots | None]:
+    """The prompt and shared prefix the model reads for a task, as its :class:`PromptFormat` wants them, and
+    the record's slots when it writes with them (:mod:`newsgen.slots`)."""
+    if fmt.examples and not fmt.slots:
+        return task.seed.prompt, task.seed.prefix, None
+    rest = task.seed.prompt[len(task.seed.prefix):]
+    if not fmt.slots:
+        return rest, "", None
+    slots = Slots(task.record, task.language, lexicon or default_lexicon(), order_by=rest)
+    return slots.delex(rest), "", slots
+
+
 def request_for(settings: Settings, task: TaskMessage, candidate: int = 0,
-                model_defaults: Mapping[str, Any] | None = None,
-                grounding: Grounding | None = None) -> GenerationRequest:
-    """The generation request of one candidate of a task."""
-    return GenerationRequest(prompt=task.seed.prompt, prefix=task.seed.prefix,
-                             sampling=sampling_for(settings, task.key, candidate, model_defaults),
+                model_defaults: Mapping[str, Any] | None = None, grounding: Grounding | None = None,
+                prompt: tuple[str, str] | None = None) -> GenerationRequest:
+    """The generation request of one candidate of a task; ``prompt`` is (prompt, prefix) when the model
+    reads another than the seed's own (:func:`model_prompt`)."""
+    text, prefix = prompt or (task.seed.prompt, task.seed.prefix)
+    return GenerationRequest(prompt=text, prefix=prefix, sampling=sampling_for(settings, task.key, candidate, model_defaults),
                              grounding=grounding)
 
 
@@ -63,6 +79,7 @@ class NoteWriter:
         self.settings = settings
         self.worker = worker or socket.gethostname()
         self.model_sampling = getattr(generator, "sampling_defaults", {})
+        self.prompt_format = getattr(generator, "prompt_format", PromptFormat())
 
     def write(self, tasks: Sequence[TaskMessage]) -> list[NoteMessage]:
         notes: dict[str, NoteMessage] = {t.key: self._fallback(t, "status_gate") for t in tasks
@@ -70,12 +87,14 @@ class NoteWriter:
         pending = [t for t in tasks if t.key not in notes]
         rejected: dict[str, list[Candidate]] = {t.key: [] for t in pending}
         grounding = {t.key: grounding_of(self.settings, t) for t in pending}
+        prompts = {t.key: model_prompt(t, self.prompt_format) for t in pending}
         for candidate in range(self.settings.candidates):
             if not pending:
                 break
             try:
                 results = self.generator.generate([request_for(self.settings, t, candidate, self.model_sampling,
-                                                               grounding[t.key]) for t in pending])
+                                                               grounding[t.key], prompts[t.key][:2])
+                                                   for t in pending])
             except GenerationError as exc:
                 if exc.retriable:
                     raise                     # the task is retried: the same request may succeed later
@@ -90,22 +109,33 @@ class NoteWriter:
                     metrics.FACTCHECK.labels("fallback").inc()
                     notes[task.key] = self._fallback(task, "context_overflow", rejected[task.key])
                     continue
-                text = finish_text(task.seed.lead, res.text)
-                verdict = check(task.record, text, task.task, task.language) if self.settings.fact_check else None
-                if verdict is None or verdict.passed:
+                text, verdict = self._read(task, res.text, prompts[task.key][2])
+                if verdict is None or isinstance(verdict, FactCheck) and verdict.passed:
                     metrics.FACTCHECK.labels("pass" if verdict else "unchecked").inc()
                     notes[task.key] = self._note(task, text, res, candidate, verdict, rejected[task.key])
                 else:
                     metrics.FACTCHECK.labels("fail").inc()
+                    reasons = verdict.reasons() if isinstance(verdict, FactCheck) else [f"slot: {verdict}"]
                     rejected[task.key].append(Candidate(seed=sampling_seed(self.settings.sampling.seed, task.key,
-                                                                           candidate),
-                                                        text=text, reasons=verdict.reasons()))
+                                                                           candidate), text=text, reasons=reasons))
                     still.append(task)
             pending = still
         for task in pending:
             metrics.FACTCHECK.labels("fallback").inc()
             notes[task.key] = self._fallback(task, "fact_check", rejected[task.key])
         return [notes[t.key] for t in tasks]
+
+    def _read(self, task: TaskMessage, generated: str,
+              slots: Slots | None) -> tuple[str, FactCheck | SlotError | None]:
+        """The note of a generated text (slots realised, cut at a sentence end) and its fact check (None when
+        off; the :class:`SlotError` when the text names a slot the record does not have)."""
+        if slots is not None:
+            try:
+                generated = slots.realise(generated)
+            except SlotError as exc:
+                return generated, exc
+        text = finish_text(task.seed.lead, generated)
+        return text, check(task.record, text, task.task, task.language) if self.settings.fact_check else None
 
     def _provenance(self, task: TaskMessage, **fields) -> Provenance:
         return Provenance(seed_sha256=hashlib.sha256(task.seed.prompt.encode()).hexdigest(), worker=self.worker,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -76,6 +76,11 @@ class Seed:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.prompt.encode("utf-8")).hexdigest()
+
+    def without_examples(self) -> "Seed":
+        """The seed without its few-shot examples: the record's facts and the lead only (for a model
+        fine-tuned on such seeds)."""
+        return replace(self, prompt=self.prompt[len(self.prefix):], prefix="")
 
 
 @dataclass(frozen=True)

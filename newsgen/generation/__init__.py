@@ -5,10 +5,10 @@ from pathlib import Path
 
 from newsgen.config import Settings
 from newsgen.errors import ModelError
-from newsgen.generation.base import (GenerationRequest, GenerationResult, Generator, ModelRunner,
+from newsgen.generation.base import (GenerationRequest, GenerationResult, Generator, ModelRunner, PromptFormat,
                                      SamplingParams)
 
-__all__ = ["GenerationRequest", "GenerationResult", "Generator", "ModelRunner", "SamplingParams",
+__all__ = ["GenerationRequest", "GenerationResult", "Generator", "ModelRunner", "PromptFormat", "SamplingParams",
            "default_model_dir", "load_generator", "resolve_model"]
 
 

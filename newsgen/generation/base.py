@@ -30,6 +30,16 @@ class SamplingParams:
 
 
 @dataclass(frozen=True)
+class PromptFormat:
+    """How a model wants its seeds: with their few-shot examples (ruGPT-3, any model steered by examples),
+    or, for a model fine-tuned so, without them and with the record's names as pointer slots
+    (:mod:`newsgen.slots`). Read from the model's ``generation_config.json`` (``"newsgen_prompt"``)."""
+
+    examples: bool = True
+    slots: bool = False
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """One prompt. ``prefix`` is the shared few-shot part the prompt starts with (its KV is reusable);
     ``grounding`` limits the numbers and names the text may write (:mod:`newsgen.generation.grounding`)."""

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future
 from typing import Sequence
 
-from newsgen.generation.base import GenerationRequest, GenerationResult, Generator
+from newsgen.generation.base import GenerationRequest, GenerationResult, Generator, PromptFormat
 from newsgen.metrics import observe_generation
 
 
@@ -43,6 +43,7 @@ class BatchingGenerator:
         self.backend = inner.backend
         self.model_id = inner.model_id
         self.sampling_defaults = getattr(inner, "sampling_defaults", {})
+        self.prompt_format = getattr(inner, "prompt_format", PromptFormat())
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._queue: queue.Queue[tuple[GenerationRequest, Future]] = queue.Queue()

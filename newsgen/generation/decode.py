@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from newsgen.errors import GenerationError
-from newsgen.generation.base import GenerationRequest, GenerationResult, ModelRunner
+from newsgen.generation.base import GenerationRequest, GenerationResult, ModelRunner, PromptFormat
 from newsgen.generation.grounding import RowConstraint, TokenTable
 from newsgen.generation.sampling import choose_batch
 
@@ -28,7 +28,7 @@ class DecodingGenerator:
 
     def __init__(self, runner: ModelRunner, tokenizer: Any, model_id: str, eos_token_id: int | None,
                  max_context: int, reuse_prefix: bool = True, prefix_cache_size: int = 8,
-                 sampling_defaults: dict[str, Any] | None = None):
+                 sampling_defaults: dict[str, Any] | None = None, prompt_format: PromptFormat = PromptFormat()):
         self.runner = runner
         self.tokenizer = tokenizer
         self.model_id = model_id
@@ -38,6 +38,8 @@ class DecodingGenerator:
         self.reuse_prefix = reuse_prefix
         #: what the model recommends (its generation_config.json); the caller's settings override it
         self.sampling_defaults = dict(sampling_defaults or {})
+        #: how the model wants its seeds (callers render them so: :class:`newsgen.notes.NoteWriter`)
+        self.prompt_format = prompt_format
         self._prefix_cache: OrderedDict[str, tuple[list[int], Any, np.ndarray | None]] = OrderedDict()
         self._prefix_cache_size = prefix_cache_size
         self._tokens: TokenTable | None = None

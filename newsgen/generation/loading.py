@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from newsgen.errors import ModelError
+from newsgen.generation.base import PromptFormat
 
 #: model_type values newsgen can run (ruGPT-3 is GPT-2 architecture)
 SUPPORTED_MODEL_TYPES = ("gpt2",)
@@ -42,20 +43,35 @@ def load_config(source: str) -> Any:
 SAMPLING_KEYS = ("max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "no_repeat_ngram_size")
 
 
-def sampling_defaults(source: str | Path) -> dict[str, Any]:
-    """The sampling a local model directory recommends in its ``generation_config.json``: only the fields it
-    writes out (transformers' own defaults are not recommendations); ``do_sample: false`` means greedy."""
+def _generation_config(source: str | Path) -> dict[str, Any]:
+    """A local model directory's ``generation_config.json`` ({} when it has none)."""
     path = Path(str(source)).expanduser() / "generation_config.json"
     if not is_local(str(source)) or not path.is_file():
         return {}
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read {path}: {exc}") from exc
+
+
+def sampling_defaults(source: str | Path) -> dict[str, Any]:
+    """The sampling a local model directory recommends in its ``generation_config.json``: only the fields it
+    writes out (transformers' own defaults are not recommendations); ``do_sample: false`` means greedy."""
+    raw = _generation_config(source)
     out = {k: raw[k] for k in SAMPLING_KEYS if raw.get(k) is not None}
     if raw.get("do_sample") is False:
         out["temperature"] = 0.0
     return out
+
+
+def prompt_format(source: str | Path) -> PromptFormat:
+    """How the model wants its seeds: ``"newsgen_prompt": {"examples": false, "slots": true}`` in its
+    ``generation_config.json`` (a model fine-tuned on slotted seeds without examples); the default keeps the
+    few-shot examples and the names."""
+    raw = _generation_config(source).get("newsgen_prompt") or {}
+    if not isinstance(raw, dict) or set(raw) - {"examples", "slots"}:
+        raise ModelError(f"{source}: newsgen_prompt must be an object with 'examples' and 'slots', not {raw!r}")
+    return PromptFormat(examples=raw.get("examples", True) is not False, slots=raw.get("slots", False) is True)
 
 
 def load_tokenizer(source: str) -> Any:

@@ -16,7 +16,7 @@ import torch
 
 from newsgen.generation.decode import DecodingGenerator
 from newsgen.generation.export import FORMAT, GRAPH, MANIFEST, MODEL_FILE, io_names, sha256_file
-from newsgen.generation.loading import eos_token_id, load_config, load_tokenizer, sampling_defaults
+from newsgen.generation.loading import eos_token_id, load_config, load_tokenizer, prompt_format, sampling_defaults
 from newsgen.generation.torch_backend import BackendUnavailable, CascadeRunner, KVCache
 
 log = logging.getLogger(__name__)
@@ -135,4 +135,5 @@ def load_onnx_generator(export_dir: Path, device: str = "cpu", threads: int = 0,
     log.info("ONNX Runtime session for %s (%s) on %s", export_dir, precision, ", ".join(runner.providers))
     return DecodingGenerator(runner, tokenizer, model_id=manifest["source"],
                              eos_token_id=eos_token_id(config, tokenizer), max_context=config.n_positions,
-                             reuse_prefix=reuse_prefix, sampling_defaults=sampling_defaults(export_dir))
+                             reuse_prefix=reuse_prefix, sampling_defaults=sampling_defaults(export_dir),
+                             prompt_format=prompt_format(export_dir))

@@ -21,7 +21,7 @@ from torch import nn
 
 from newsgen.errors import ModelError
 from newsgen.generation.decode import DecodingGenerator
-from newsgen.generation.loading import eos_token_id, load_config, load_tokenizer, sampling_defaults
+from newsgen.generation.loading import eos_token_id, load_config, load_tokenizer, prompt_format, sampling_defaults
 
 
 class BackendUnavailable(ModelError):
@@ -228,4 +228,5 @@ def load_torch_generator(source: str, device: str = "cpu", dtype: str = "auto",
     model = load_hf_model(source, getattr(torch, dtype), device)
     return DecodingGenerator(TorchRunner(model, device), tokenizer, model_id=str(source),
                              eos_token_id=eos_token_id(config, tokenizer), max_context=config.n_positions,
-                             reuse_prefix=reuse_prefix, sampling_defaults=sampling_defaults(source))
+                             reuse_prefix=reuse_prefix, sampling_defaults=sampling_defaults(source),
+                             prompt_format=prompt_format(source))

@@ -40,7 +40,10 @@ class DemoConfig:
     dropout: float = 0.0            # a short run underfits: dropout only slows it down
     batch_size: int = 8
     lr: float = 4e-3
-    prefix_free_until: float = 0.75  # warm-up without the few-shot prefix (3x cheaper steps), then the full seed
+    prefix_free_until: float = 0.0   # (with seed examples) warm-up without them, 3x cheaper steps, then the full seed
+    seed_examples: bool = False     # a fine-tuned model needs no few-shot examples: steps 3x cheaper, no names of
+                                    # the examples' records to confuse with the record's
+    slots: bool = True              # names as pointer slots (newsgen.slots): the model never has to spell a name
     max_steps: int = 6000           # more than fit: the time budget ends (and anneals) the run
     time_budget_s: float = 540.0    # training time at most (what it trains is bounded by time, not steps) ...
     build_budget_s: float = 840.0   # ... and less when synthesis ran long: the whole build stays within this,
@@ -56,7 +59,8 @@ class DemoConfig:
 
 #: what the demo model is built from (besides its config and the library versions): a change here rebuilds it
 DEMO_INPUTS = ("newsgen/training", "newsgen/generation/tiny.py", "newsgen/generation/export.py", "newsgen/fallback.py",
-               "newsgen/facts", "newsgen/seeds.py", "newsgen/grammar", "newsgen/records.py", "templates", "schemas")
+               "newsgen/facts", "newsgen/seeds.py", "newsgen/slots.py", "newsgen/grammar", "newsgen/records.py",
+               "templates", "schemas")
 
 
 def demo_model_dir(settings: Settings) -> Path:
@@ -119,7 +123,7 @@ def build_demo_model(out_dir: Path, cfg: DemoConfig = DemoConfig(), report_path:
     ft = FinetuneConfig(max_steps=cfg.max_steps, batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=30,
                         eval_every=200, save_every=0, val_fraction=0.03, max_val=32, device="cpu",
                         time_budget_s=training_budget, seed=cfg.seed, threads=torch.get_num_threads(),
-                        prefix_free_until=cfg.prefix_free_until)
+                        prefix_free_until=cfg.prefix_free_until, seed_examples=cfg.seed_examples, slots=cfg.slots)
     result = finetune(str(base), pairs, out_dir, ft, progress=say)
     generation_config = json.loads((out_dir / "generation_config.json").read_text(encoding="utf-8"))
     (out_dir / "generation_config.json").write_text(json.dumps(generation_config | dict(cfg.sampling), indent=2),

@@ -28,11 +28,13 @@ import math
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from newsgen.errors import ModelError
+from newsgen.generation.base import PromptFormat
+from newsgen.slots import TOKENS as SLOT_TOKENS
 
 
 @dataclass
@@ -58,6 +60,9 @@ class FinetuneConfig:
     time_budget_s: float | None = None
     threads: int | None = None       # torch CPU threads
     prefix_free_until: float = 0.0   # warm-up: this fraction of the run trains without the few-shot prefix
+    seed_examples: bool = True       # False: seeds without their few-shot examples ...
+    slots: bool = False              # ... True: and the record's names as pointer slots (newsgen.slots); the model
+                                     # records it (generation_config "newsgen_prompt") and the worker serves it so
 
 
 @dataclass
@@ -94,14 +99,17 @@ def target_text(prompt: str, lead: str, note: str) -> str:
 
 
 def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
-                   templates_dir: Path | None = None) -> tuple[list[Example], int]:
-    """Render each pair's seed and tokenise it; returns the examples and how many were skipped (too long
-    or no template)."""
+                   templates_dir: Path | None = None, fmt: PromptFormat = PromptFormat()) -> tuple[list[Example], int]:
+    """Render each pair's seed as a model of prompt format ``fmt`` reads it and tokenise it with its note;
+    returns the examples and how many were skipped (too long or no template)."""
     from newsgen.config import load_settings
     from newsgen.errors import NewsgenError
+    from newsgen.facts import default_lexicon
     from newsgen.seeds import SeedRenderer
+    from newsgen.slots import Slots
 
     renderer = SeedRenderer(templates_dir or load_settings().templates_dir)
+    lexicon = default_lexicon()
     enc = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []  # noqa: E731
     prefix_ids: dict[str, list[int]] = {}
     out, skipped = [], 0
@@ -112,6 +120,12 @@ def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: 
         except (NewsgenError, ValueError, KeyError):
             skipped += 1
             continue
+        if not fmt.examples or fmt.slots:
+            seed = seed.without_examples()
+        if fmt.slots:
+            slots = Slots(pair["record"], pair.get("language", "ru"), lexicon, order_by=seed.prompt)
+            seed = replace(seed, prompt=slots.delex(seed.prompt))
+            target = slots.delex(target, agree=True)
         if seed.prefix not in prefix_ids:
             prefix_ids[seed.prefix] = enc(seed.prefix)
         ex = Example(seed.prefix, prefix_ids[seed.prefix], enc(seed.prompt[len(seed.prefix):]), enc(target))
@@ -275,7 +289,11 @@ def finetune(base: str, pairs: Sequence[dict[str, Any]], out_dir: Path, cfg: Fin
     model.train()
 
     report({"stage": "rendering seeds"})
-    examples, skipped = build_examples(pairs, tokenizer, config.n_positions, templates_dir)
+    fmt = PromptFormat(examples=cfg.seed_examples and not cfg.slots, slots=cfg.slots)
+    if fmt.slots and not set(SLOT_TOKENS) <= set(tokenizer.get_vocab()):
+        tokenizer.add_tokens(list(SLOT_TOKENS))          # one token each: a slot is copied, never spelt out
+        model.resize_token_embeddings(len(tokenizer))
+    examples, skipped = build_examples(pairs, tokenizer, config.n_positions, templates_dir, fmt)
     if not examples:
         raise ModelError(f"no usable training examples ({skipped} skipped: no template or longer than "
                          f"{config.n_positions} tokens)")
@@ -362,6 +380,10 @@ def finetune(base: str, pairs: Sequence[dict[str, Any]], out_dir: Path, cfg: Fin
     model.eval()
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    if fmt != PromptFormat():                          # the worker serves the model its seeds in this format
+        path = out_dir / "generation_config.json"
+        raw = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        path.write_text(json.dumps(raw | {"newsgen_prompt": asdict(fmt)}, indent=2), encoding="utf-8")
     result = FinetuneResult(out_dir, step, len(train), len(val), skipped, history, time.monotonic() - started)
     (out_dir / "training.json").write_text(json.dumps(
         {"base": base, "config": asdict(cfg), "device": device, "precision": precision, "steps": step,

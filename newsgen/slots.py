@@ -1,0 +1,206 @@
+"""Pointer slots: a record's names written as slot tokens in a prompt and a note, and realised back.
+
+A model fine-tuned with slots (its ``generation_config.json``: ``"newsgen_prompt": {"slots": true}``) never
+reads or writes a name. In its prompt every team, player, tournament, round, venue and city of the record is
+a slot token, ``⟦a⟧``, ``⟦b⟧`` … in order of first appearance, followed by a form token when the grammar
+layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the text the model writes is realised
+from the record by the grammar layer (:class:`~newsgen.grammar.Lexicon`): each slot becomes its string in
+that form, capitalised at a sentence start, and a past-tense verb next to a team or person in the
+nominative agrees with it (the model writes the masculine form: it cannot know an unseen team's gender).
+
+So a name in such a note is always one of the record's, in the form the grammar layer gives it, whatever
+the model knows: the demo model's answer to names it has never seen. Numbers stay digits the model copies
+(grounded decoding still limits them to the record's).
+"""
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+
+from newsgen.grammar import CASES, Lexicon
+from newsgen.grammar.morph import _morph
+from newsgen.grammar.names import inflect_verb
+from newsgen.grammar.text import capfirst, oneline
+
+#: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦az⟧ (lower-case letters only: free text to the grounding constraint)
+SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(f"⟦a{c}⟧" for c in string.ascii_lowercase)
+#: form tokens after a slot: a case other than the nominative, or the label form («X» without «команда»)
+FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": "⟦lbl⟧"}
+#: every token a slot model's tokenizer adds
+TOKENS = SLOTS + tuple(FORMS.values())
+_TOKEN = re.compile(r"⟦([a-z]+)⟧(?:⟦([a-z]+)⟧)?")
+_FORM_OF = {token: form for form, token in FORMS.items()}
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
+_WORD_BEFORE = re.compile(r"(\w+)(\s+)$")
+_WORD_AFTER = re.compile(r"^(\s+)(\w+)")
+
+
+class SlotError(ValueError):
+    """A model text names a slot the record does not have."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One record string a slot stands for: its kind decides how it is written."""
+
+    text: str
+    kind: str           # team | person | other
+
+
+def entities(record: dict[str, Any]) -> list[Entity]:
+    """The record's names, each once: teams, people (scorers, assistants, leaders, penalised and booked
+    players, the referee), then tournament, round, venue and cities."""
+    out: dict[str, Entity] = {}
+
+    def add(value: Any, kind: str) -> None:
+        if isinstance(value, str) and value.strip():
+            text = oneline(unicodedata.normalize("NFC", value))
+            out.setdefault(text, Entity(text, kind))
+
+    for side in ("home", "away"):
+        add((record.get(side) or {}).get("name"), "team")
+    for key in ("goals", "leaders", "penalties", "cards"):
+        for event in record.get(key) or []:
+            add(event.get("player"), "person")
+            for name in event.get("assists") or [] if isinstance(event.get("assists"), list) else []:
+                add(name, "person")
+    add(record.get("referee"), "person")
+    for key in ("tournament", "round", "venue"):
+        add(record.get(key), "other")
+    for side in ("home", "away"):
+        add((record.get(side) or {}).get("city"), "other")
+    return list(out.values())
+
+
+class Slots:
+    """The slots of one record in one language: ``delex`` writes texts with slots, ``realise`` back."""
+
+    def __init__(self, record: dict[str, Any], language: str, lexicon: Lexicon, order_by: str = ""):
+        self.language = language
+        self.lexicon = lexicon
+        found = entities(record)
+        surfaces = [(surface, i, form) for i, e in enumerate(found) for surface, form in self._surfaces(e)]
+        surfaces.sort(key=lambda s: -len(s[0]))
+        self._surfaces_of = surfaces
+        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s, _, _ in surfaces) + r")(?!\w)") \
+            if surfaces else None
+        self._lookup = {s: (i, form) for s, i, form in reversed(surfaces)}   # the longest, first entity wins
+        first = {}                      # slot letters in order of first appearance in ``order_by``
+        for m in self._matches(order_by):
+            first.setdefault(self._lookup[m.group()][0], len(first))
+        rest = [i for i in range(len(found)) if i not in first]
+        order = sorted(first, key=first.get) + rest
+        self.entities = [found[i] for i in order][:len(SLOTS)]
+        self._slot_of = {i: SLOTS[n] for n, i in enumerate(order[:len(SLOTS)])}
+
+    def _surfaces(self, e: Entity) -> Iterable[tuple[str, str]]:
+        if self.language != "ru":
+            yield self.lexicon.en(e.text), "nomn"
+            yield e.text, "nomn"
+            return
+        if e.kind == "team":
+            for case in CASES:
+                form = self.lexicon.team(e.text, case)
+                yield form, case
+                yield capfirst(form), case
+            yield self.lexicon.team_label(e.text), "label"
+        elif e.kind == "person":
+            for case in CASES:
+                yield self.lexicon.player(e.text, case), case
+        else:
+            yield f"«{e.text}»", "label"           # a venue: на стадионе «Газпром Арена»
+        yield e.text, "nomn"
+
+    def _matches(self, text: str):
+        return self._pattern.finditer(text) if self._pattern is not None and text else iter(())
+
+    def delex(self, text: str, agree: bool = False) -> str:
+        """``text`` with every name of the record as a slot (and form) token; ``agree=True`` also writes a
+        past-tense verb next to a nominative team or person in the masculine, as :meth:`realise` expects."""
+        out, at = [], 0
+        for m in self._matches(text):
+            i, form = self._lookup[m.group()]
+            if i not in self._slot_of:
+                continue
+            out.append(text[at:m.start()])
+            out.append(self._slot_of[i] + (FORMS[form] if form != "nomn" else ""))
+            at = m.end()
+        out.append(text[at:])
+        text = "".join(out)
+        return self._agree(text, lambda _e, verb: _masculine(verb)) if agree and self.language == "ru" else text
+
+    def realise(self, text: str) -> str:
+        """A slot model's text with every slot written out from the record (:class:`SlotError` for a slot
+        the record does not have or a form it cannot take)."""
+        index = dict(zip(SLOTS, self.entities))
+        for m in _TOKEN.finditer(text):
+            if f"⟦{m.group(1)}⟧" not in index or (m.group(2) and f"⟦{m.group(2)}⟧" not in _FORM_OF):
+                raise SlotError(f"unknown slot {m.group()}")
+        if self.language == "ru":
+            text = self._agree(text, lambda e, verb: inflect_verb(_masculine(verb), self._gender(e)))
+        out, at = [], 0
+        for m in _TOKEN.finditer(text):
+            form = _FORM_OF[f"⟦{m.group(2)}⟧"] if m.group(2) else "nomn"
+            out.append(text[at:m.start()])
+            surface = self._write(index[f"⟦{m.group(1)}⟧"], form)
+            out.append(capfirst(surface) if _SENTENCE_START.search("".join(out)) else surface)
+            at = m.end()
+        out.append(text[at:])
+        return "".join(out)
+
+    def _write(self, e: Entity, form: str) -> str:
+        if self.language != "ru":
+            return self.lexicon.en(e.text)
+        if e.kind == "team":
+            return self.lexicon.team_label(e.text) if form == "label" else self.lexicon.team(e.text, form)
+        if e.kind == "person":
+            return self.lexicon.player(e.text, "nomn" if form == "label" else form)
+        return f"«{e.text}»" if form == "label" else e.text
+
+    def _gender(self, e: Entity) -> str:
+        return self.lexicon.team_gender(e.text) if e.kind == "team" else self.lexicon.player_gender(e.text)
+
+    def _agree(self, text: str, change) -> str:
+        """Apply ``change(entity, verb)`` to the past-tense verb right after (else right before) each
+        nominative team or person slot of ``text``."""
+        index = dict(zip(SLOTS, self.entities))
+        spans = [(m.start(), m.end(), index.get(f"⟦{m.group(1)}⟧")) for m in _TOKEN.finditer(text)
+                 if not m.group(2) or m.group(2) == "lbl"]
+        return _change_verbs(text, [(a, b, e) for a, b, e in spans if e is not None and e.kind != "other"], change)
+
+
+def _change_verbs(text: str, spans: list[tuple[int, int, Entity]], change) -> str:
+    edits: dict[tuple[int, int], str] = {}
+    for start, end, e in spans:
+        after = _WORD_AFTER.match(text[end:])
+        if after and _past_singular(after.group(2)):
+            a = end + len(after.group(1))
+            edits[(a, a + len(after.group(2)))] = change(e, after.group(2))
+            continue
+        before = _WORD_BEFORE.search(text[:start])
+        if before and _past_singular(before.group(1)):
+            edits.setdefault((before.start(1), before.end(1)), change(e, before.group(1)))
+    for (a, b), word in sorted(edits.items(), reverse=True):
+        text = text[:a] + word + text[b:]
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _past_singular(word: str) -> bool:
+    """A past-tense singular verb (``обыграл``, ``обыграла``, ``оказалось``) as pymorphy3 reads it best."""
+    if not re.fullmatch(r"[а-яё]+", word):
+        return False
+    p = _morph().parse(word)[0]
+    return p.tag.POS == "VERB" and p.tag.tense == "past" and p.tag.number == "sing"
+
+
+@lru_cache(maxsize=4096)
+def _masculine(verb: str) -> str:
+    if not _past_singular(verb):
+        return verb
+    form = _morph().parse(verb)[0].inflect({"masc", "sing"})
+    return form.word if form is not None else verb

@@ -1,0 +1,114 @@
+"""Pointer slots: names out of a prompt and a note, and back from the record, in the right form."""
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from newsgen.config import load_settings
+from newsgen.facts import check, default_lexicon
+from newsgen.fallback import needs_model, render_fallback
+from newsgen.seeds import SeedRenderer
+from newsgen.slots import SLOTS, TOKENS, SlotError, Slots, entities
+from newsgen.training.corpus import corpus_records
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return SeedRenderer(load_settings().templates_dir)
+
+
+def _match(home: str, away: str, scorer: str = "Илья Орлов", score=(2, 1)) -> dict:
+    return {"type": "football_match", "id": "m-1", "tournament": "Чемпионат мира", "round": "групповой этап",
+            "date": "2026-06-12", "status": "finished", "home": {"name": home}, "away": {"name": away},
+            "score": {"home": score[0], "away": score[1]},
+            "goals": [{"minute": 10, "team": "home", "player": scorer},
+                      {"minute": 50, "team": "away", "player": "N'Golo Kanté"},
+                      {"minute": 80, "team": "home", "player": scorer}][:sum(score)]}
+
+
+def test_every_template_note_of_the_corpus_goes_to_slots_and_back_unchanged(renderer):
+    lexicon, settings = default_lexicon(), load_settings()
+    checked = 0
+    for split in ("train", "heldout"):
+        for record in corpus_records(40, seed=11, split=split):
+            if not needs_model(record):
+                continue
+            for language in ("ru", "en"):
+                for task in ("note", "summary"):
+                    seed = renderer.render(record, task, language).without_examples()
+                    note = render_fallback(record, task, language, templates_dir=settings.templates_dir).text
+                    slots = Slots(record, language, lexicon, order_by=seed.prompt)
+                    slotted = slots.delex(note, agree=True)
+                    assert slots.realise(slotted) == note, slotted
+                    names = {w for e in slots.entities for t in (e.text, lexicon.en(e.text))
+                             for w in re.findall(r"\w+", t) if w[:1].isupper()}
+                    assert not names & set(re.findall(r"\w+", slotted)), slotted   # no name is left to spell
+                    assert "«" not in slotted
+                    checked += 1
+    assert checked > 100
+
+
+def test_slots_follow_the_order_of_the_prompt_and_forms_carry_the_case(renderer):
+    record = _match("Côte d'Ivoire", "Türkiye")
+    seed = renderer.render(record, "note", "ru").without_examples()
+    slots = Slots(record, "ru", default_lexicon(), order_by=seed.prompt)
+    prompt = slots.delex(seed.prompt)
+    assert "Côte" not in prompt and "Türkiye" not in prompt and "Kanté" not in prompt
+    assert prompt.index("⟦a⟧") < prompt.index("⟦b⟧") < prompt.index("⟦c⟧")
+    # an unknown team is «команда «X»»: its accusative is a form token, the label its own
+    home = SLOTS[[e.text for e in slots.entities].index("Côte d'Ivoire")]
+    away = SLOTS[[e.text for e in slots.entities].index("Türkiye")]
+    text = slots.realise(f"{home} обыграл {away}⟦accs⟧ со счётом 2:1. Матч {home}⟦lbl⟧ — {away}⟦lbl⟧.")
+    assert text == "Команда «Côte d'Ivoire» обыграла команду «Türkiye» со счётом 2:1. Матч «Côte d'Ivoire» — «Türkiye»."
+
+
+def test_realised_verbs_agree_with_the_teams_gender_and_persons_keep_their_case():
+    lexicon = default_lexicon()
+    record = _match("Торпедо", "Крылья Советов", scorer="Ольга Егорова")
+    slots = Slots(record, "ru", lexicon)
+    s = {e.text: slot for slot, e in zip(SLOTS, slots.entities)}
+    assert slots.realise(f"{s['Торпедо']} обыграл {s['Крылья Советов']}⟦accs⟧.") == "«Торпедо» обыграло «Крылья Советов»."
+    assert slots.realise(f"{s['Крылья Советов']} обыграл {s['Торпедо']}⟦accs⟧.").startswith("«Крылья Советов» обыграли")
+    assert slots.realise(f"Дубль оформил {s['Ольга Егорова']}.") == "Дубль оформила Ольга Егорова."
+    assert slots.realise(f"{s['Торпедо']} и {s['Крылья Советов']} сыграли вничью.") == \
+        "«Торпедо» и «Крылья Советов» сыграли вничью."
+
+
+def test_english_slots_are_the_english_names():
+    record = _match("Зенит", "Côte d'Ivoire")
+    slots = Slots(record, "en", default_lexicon())
+    home, away = (SLOTS[[e.text for e in slots.entities].index(n)] for n in ("Зенит", "Côte d'Ivoire"))
+    assert slots.realise(f"{home} beat {away} 2-1.") == "Zenit beat Côte d'Ivoire 2-1."
+
+
+def test_a_slot_the_record_lacks_is_an_error_not_a_name():
+    slots = Slots(_match("Зенит", "Спартак"), "ru", default_lexicon())
+    n = len(slots.entities)
+    with pytest.raises(SlotError, match=re.escape(SLOTS[n])):
+        slots.realise(f"{SLOTS[n]} обыграл ⟦a⟧.")
+    with pytest.raises(SlotError):
+        slots.realise("⟦a⟧⟦zzz⟧ обыграл ⟦b⟧.")
+
+
+def test_the_realised_note_of_a_renamed_record_passes_the_fact_check(renderer):
+    """The same slotted text realised for two records is each record's own true note."""
+    lexicon = default_lexicon()
+    a = _match("Зенит", "Спартак")
+    b = copy.deepcopy(a)
+    b["home"]["name"], b["away"]["name"] = "Vitória Guimarães", "Saint-Étienne"
+    b["goals"][0]["player"] = b["goals"][2]["player"] = "Džemaili"
+    seed = renderer.render(a, "note", "ru").without_examples()
+    slots_a = Slots(a, "ru", lexicon, order_by=seed.prompt)
+    slotted = slots_a.delex(render_fallback(a, "note", "ru").text, agree=True)
+    slots_b = Slots(b, "ru", lexicon, order_by=renderer.render(b, "note", "ru").without_examples().prompt)
+    note_b = slots_b.realise(slotted)
+    assert "Vitória Guimarães" in note_b and "Džemaili" in note_b and "Зенит" not in note_b
+    assert check(b, note_b, "note", "ru").passed, check(b, note_b, "note", "ru").summary()
+
+
+def test_tokens_are_plain_lower_case_text_and_entities_are_unique():
+    assert all(re.fullmatch(r"⟦[a-z]+⟧", t) for t in TOKENS) and len(set(TOKENS)) == len(TOKENS)
+    record = _match("Зенит", "Зенит ")
+    assert [e.text for e in entities(record)].count("Зенит") == 1
