@@ -4,12 +4,14 @@ Run by hand (never in the test suite), with the services up or not (they are sta
 
     .venv/bin/python bench/pipeline.py                   # 64 records x (note + summary), 48 new tokens
     .venv/bin/python bench/pipeline.py --records 128 --layers 6 --width 384
+    .venv/bin/python bench/pipeline.py --broker rabbitmq     # Celery on RabbitMQ (quorum queue, confirms)
 
 Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check
 (so they do the same generation work), and batches of ``--batch``: the bare run calls
 ``generate()`` on consecutive batches in this process; the pipeline run publishes the records and waits for
 every note on the notes topic (one bridge, one worker of the same batch size). Prints records/s, p50/p95
-latency (record's Kafka timestamp to its note's) and the overhead ratio; writes bench/results/pipeline.json.
+latency (record's Kafka timestamp to its note's) and the overhead ratio; writes bench/results/pipeline.json
+(pipeline-rabbitmq.json with ``--broker rabbitmq``).
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ from newsgen.generation.tiny import TinyConfig, build_tiny_model  # noqa: E402
 from newsgen.notes import grounding_of, request_for  # noqa: E402
 from newsgen.routing import RecordRouter  # noqa: E402
 from producers.publish import EXAMPLES_DIR, RecordPublisher, read_lines  # noqa: E402
+from workers.broker import delete_topology  # noqa: E402
+from workers.celery_app import make_app  # noqa: E402
 from workers.topics import ensure_topics, read_messages  # noqa: E402
 
 
@@ -62,8 +66,12 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--model", help="a model directory to use instead")
     ap.add_argument("--backend", default="torch", choices=["auto", "onnx", "torch"])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
+    ap.add_argument("--broker", default="redis", choices=["redis", "rabbitmq"],
+                    help="the Celery broker (rabbitmq: the local ops/rabbitmq.sh node, or NEWSGEN_AMQP_URL)")
+    ap.add_argument("--out", type=Path, help="default: bench/results/pipeline.json (redis), pipeline-rabbitmq.json")
     args = ap.parse_args()
+    args.out = args.out or ROOT / "bench" / "results" / ("pipeline.json" if args.broker == "redis"
+                                                         else f"pipeline-{args.broker}.json")
 
     work = Path(tempfile.mkdtemp(prefix="newsgen-bench-"))
     model = args.model or str(build_tiny_model(work / "model", cfg=TinyConfig(
@@ -74,7 +82,7 @@ def main() -> None:
            "NEWSGEN_CELERY_QUEUE": f"bench-{run}", "NEWSGEN_MODEL": model, "NEWSGEN_BACKEND": args.backend,
            "NEWSGEN_MAX_BATCH_SIZE": str(args.batch), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": str(args.max_new_tokens),
            # one candidate, unchecked: both runs then do the same generation work and the ratio is transport
-           "NEWSGEN_FACT_CHECK": "false", "NEWSGEN_CANDIDATES": "1"}
+           "NEWSGEN_FACT_CHECK": "false", "NEWSGEN_CANDIDATES": "1", "NEWSGEN_BROKER": args.broker}
     os.environ.update(env)
     settings = load_settings()
     lines = records(args.records)
@@ -121,6 +129,9 @@ def main() -> None:
         publisher.close()
         sent = {m.value["id"]: m.timestamp_ms for m in read_messages(settings, settings.records_topic, timeout_s=3)}
     finally:
+        if args.broker == "rabbitmq":
+            with make_app(settings).connection_for_write() as conn:
+                delete_topology(conn, settings.celery_queue)
         if started_services:
             subprocess.run(["bash", str(SERVICES), "stop"], check=False)
     if len(notes) != len(expected):
@@ -129,7 +140,7 @@ def main() -> None:
     result = {
         "machine": machine(), "records": len(lines), "tasks": len(tasks), "max_new_tokens": args.max_new_tokens,
         "batch": args.batch, "model": {"layers": args.layers, "width": args.width} if not args.model else model,
-        "backend": args.backend,
+        "backend": args.backend, "broker": args.broker,
         "bare": {"seconds": bare_s, "records_per_s": len(lines) / bare_s, "notes_per_s": len(tasks) / bare_s},
         "pipeline": {"seconds": pipeline_s, "records_per_s": len(lines) / pipeline_s,
                      "notes_per_s": len(tasks) / pipeline_s, "latency_p50_ms": percentile(latency_ms, 50),

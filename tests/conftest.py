@@ -58,12 +58,11 @@ def pipeline_env(run_id, tiny_model_dir, broker) -> dict[str, str]:
 def _delete_rabbitmq_queues(queue: str) -> None:
     from kombu import Connection
 
+    from workers.broker import delete_topology
+
     try:
         with Connection(amqp_url(), connect_timeout=5) as conn:
-            for name in (queue, f"{queue}.dead-letter"):
-                channel = conn.channel()
-                channel.queue_delete(name)
-                channel.exchange_delete(name)
+            delete_topology(conn, queue)
     except Exception as exc:  # noqa: BLE001 - cleanup only; the test's result stands
         print(f"could not delete the RabbitMQ queues of {queue}: {exc}")
 

@@ -94,6 +94,14 @@ def declare_topology(connection: Connection, settings: Settings) -> None:
     task_queue(settings)(channel).declare()
 
 
+def delete_topology(connection: Connection, queue: str) -> None:
+    """Delete the queue ``queue``, its dead-letter queue and their exchanges, messages and all (tests, benches)."""
+    for name in (queue, f"{queue}.dead-letter"):
+        channel = connection.channel()
+        channel.queue_delete(name)
+        channel.exchange_delete(name)
+
+
 def queue_depth(celery_app: Any, settings: Settings) -> int:
     """Tasks waiting in the Celery queue (ready, not taken by a worker)."""
     with celery_app.connection_for_write() as conn:

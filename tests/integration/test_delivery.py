@@ -1,13 +1,16 @@
-"""Delivery under faults, on the real Kafka broker, Redis and Celery worker processes.
+"""Delivery under faults, on the real Kafka broker, Redis, RabbitMQ and Celery worker processes.
 
 Every record must yield exactly one note per idempotency key (or a dead letter with a reason), whatever
-crashes: a SIGKILLed worker, a Redis restart with tasks queued, a Kafka restart mid-stream, a flood of
-hostile input, and two bridges plus two workers sharing the partitions.
+crashes: a SIGKILLed worker, a broker restart with tasks queued, a task that kills its worker every time, a
+Kafka restart mid-stream, a flood of hostile input, and two bridges plus two workers sharing the partitions.
+The tests about the Celery broker run on both brokers (``broker`` parametrized); the Kafka restart and the
+hostile flood test the bridge and Kafka, so they run on Redis only.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -15,16 +18,23 @@ import time
 from collections import Counter
 
 import pytest
-import redis
+from conftest import BROKERS
 
 from newsgen.cli.stack import LocalStack
 from newsgen.config import ROOT, load_settings
 from newsgen.messages import DeadLetter
 from newsgen.routing import RecordRouter
 from producers.publish import EXAMPLES_DIR, RecordPublisher, read_lines
+from workers.broker import queue_depth
+from workers.celery_app import make_app
 from workers.topics import ensure_topics, read_messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("services")]
+on_both_brokers = pytest.mark.parametrize("broker", BROKERS, indirect=True)
+#: RabbitMQ returns a SIGKILLed worker's tasks at once: the second worker publishes them within this
+RABBITMQ_REDELIVERY_S = 30
+RECEIVED = re.compile(r"Task newsgen\.generate_note\[(?P<key>[^\]]+)\] received")
+SUCCEEDED = re.compile(r"Task newsgen\.generate_note\[(?P<key>[^\]]+)\] succeeded")
 
 TEMPLATE = json.loads(next(read_lines(EXAMPLES_DIR / "football.jsonl")))
 
@@ -83,46 +93,161 @@ def pipeline_settings(env, monkeypatch):
     return load_settings()
 
 
-def test_sigkilled_worker_task_is_redelivered_and_published_once(env, pipeline_settings, tmp_path, wait_for):
+def log_text(path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def in_flight(path) -> set[str]:
+    """Tasks a worker received and has not finished, from its log."""
+    text = log_text(path)
+    return {m["key"] for m in RECEIVED.finditer(text)} - {m["key"] for m in SUCCEEDED.finditer(text)}
+
+
+@on_both_brokers
+def test_sigkilled_worker_task_is_redelivered_and_published_once(broker, env, pipeline_settings, tmp_path,
+                                                                 wait_for):
+    """The whole worker is SIGKILLed mid-generation while a second worker runs. RabbitMQ returns its tasks
+    when the connection drops: the second worker publishes them within RABBITMQ_REDELIVERY_S of the kill.
+    Redis returns them only after ``visibility_timeout_s`` from their delivery (the documented behaviour)."""
     s = pipeline_settings
-    lines = [match(i) for i in range(6)]
+    lines = [match(i) for i in range(4)]
     expected = expected_keys(s, lines)
     ensure_topics(s)
     logs = tmp_path / "logs"
     with LocalStack(env, logs, workers=0) as stack:
         # long notes for the victim, so that the kill lands in the middle of a generation
         stack.env = {**env, "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "300"}
-        victim = stack.spawn("victim", ["worker"])
+        victim = stack.spawn("victim", ["worker", "--hostname", "victim@%h"])
         stack.env = env
+        stack.spawn("rescuer", ["worker", "--hostname", "rescuer@%h"])
+        for name in ("victim", "rescuer"):
+            wait_for(lambda n=name: " ready." in log_text(logs / f"{n}.log"), 120, f"{name} ready")
         publish(s, lines)
-        wait_for(lambda: "received" in (logs / "victim.log").read_text(errors="replace"), 90, "a task in flight")
+        held = wait_for(lambda: in_flight(logs / "victim.log"), 90, "a task in flight in the victim")
+        received_at = time.time()
         time.sleep(0.5)
+        held = in_flight(logs / "victim.log") or held
+        killed_at = time.time()
         os.killpg(victim.pid, signal.SIGKILL)           # the whole worker, mid-generation
         victim.wait(10)
         stack.procs.pop("victim")
-        stack.spawn("rescuer", ["worker"])
         counts = note_counts(s, expected, 180, logs)
+        rescued = log_text(logs / "rescuer.log")
     assert set(counts) == expected
     assert max(counts.values()) == 1, f"duplicates: {[k for k, n in counts.items() if n > 1]}"
+    published_at = {m.value["key"]: m.timestamp_ms / 1000 for m in read_messages(s, s.notes_topic, timeout_s=3)}
+    assert all(f"note {key} published" in rescued for key in held), "the second worker published the held tasks"
+    after_kill = max(published_at[key] for key in held) - killed_at
+    first = min(published_at[key] for key in held) - killed_at
+    print(f"{broker}: {len(held)} tasks held by the killed worker, published by the second worker "
+          f"{first:.1f}s to {after_kill:.1f}s after the kill")
+    if broker == "rabbitmq":
+        assert after_kill <= RABBITMQ_REDELIVERY_S, f"published {after_kill:.1f}s after the kill"
+    else:
+        after_delivery = min(published_at[key] for key in held) - received_at
+        assert after_delivery >= s.visibility_timeout_s - 1, "Redis returns them after the visibility timeout"
 
 
-def test_redis_restart_keeps_queued_tasks(env, pipeline_settings, tmp_path, wait_for):
+def depth_or_none(app, settings) -> int | None:
+    try:
+        return queue_depth(app, settings)
+    except Exception:  # noqa: BLE001 - the broker is still starting
+        return None
+
+
+@on_both_brokers
+def test_broker_restart_keeps_queued_tasks(broker, env, pipeline_settings, tmp_path, wait_for):
+    """Tasks queued when the broker restarts survive it: Redis's append-only file, RabbitMQ's quorum queue
+    (publisher confirms: the bridge counted them as sent only once the broker had them)."""
     s = pipeline_settings
     lines = [match(i) for i in range(5)]
     expected = expected_keys(s, lines)
     ensure_topics(s)
-    r = redis.Redis.from_url(s.redis_url)
+    app = make_app(s)
     with LocalStack(env, tmp_path / "logs", workers=0) as stack:
         publish(s, lines)
-        wait_for(lambda: r.llen(s.celery_queue) == len(expected), 60, "tasks queued")
-        time.sleep(1.5)                                  # appendfsync everysec
-        ops("redis.sh", "stop")
-        ops("redis.sh", "start")
-        r = redis.Redis.from_url(s.redis_url)
-        assert r.llen(s.celery_queue) == len(expected), "queued tasks survive the restart (AOF)"
+        wait_for(lambda: depth_or_none(app, s) == len(expected), 60, "tasks queued")
+        time.sleep(1.5)                                  # Redis: appendfsync everysec
+        script = "rabbitmq.sh" if broker == "rabbitmq" else "redis.sh"
+        ops(script, "stop")
+        ops(script, "start")
+        app = make_app(s)
+        wait_for(lambda: depth_or_none(app, s) == len(expected), 30, "the queued tasks after the restart",
+                 details=lambda: f"(queue depth {depth_or_none(app, s)})")
         stack.spawn("worker", ["worker"])
         counts = note_counts(s, expected, 120, tmp_path / "logs")
     assert set(counts) == expected and max(counts.values()) == 1
+
+
+#: loaded by every Python process of the poisoned workers (PYTHONPATH): a worker that writes a note of the
+#: record "poison" SIGKILLs itself, after the task counted its delivery, in the middle of the work
+POISON_HOOK = """
+import os, signal
+from celery.signals import worker_init
+
+@worker_init.connect
+def _poison(**_kwargs):
+    import newsgen.notes as notes
+    write = notes.NoteWriter.write
+
+    def deadly(self, tasks, *args, **kwargs):
+        if any(t.record_id == "poison" for t in tasks):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return write(self, tasks, *args, **kwargs)
+
+    notes.NoteWriter.write = deadly
+"""
+
+
+@on_both_brokers
+def test_task_that_kills_its_worker_every_time_is_dead_lettered_after_max_attempts(broker, env, tmp_path,
+                                                                                  monkeypatch, wait_for):
+    """Each task of a poison record kills the worker that runs it. After ``max_attempts`` deliveries it
+    goes to the dead-letter topic with reason ``max_attempts``: on RabbitMQ the broker dead-letters it
+    (x-delivery-limit) and the bridge forwards it; on Redis the worker's delivery counter does."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(POISON_HOOK)
+    env = {**env, "NEWSGEN_MAX_ATTEMPTS": "2"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    s = load_settings()
+    raw = match(0, id="poison")
+    keys = expected_keys(s, [raw])
+    ensure_topics(s)
+    logs = tmp_path / "logs"
+    deaths: list[int] = []
+    letters: list[DeadLetter] = []
+    with LocalStack(env, logs, workers=0) as stack:
+        stack.env = {**env, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}"}
+        publish(s, [raw])
+
+        def dead_lettered() -> bool:
+            """Restart the worker whenever it died (as Kubernetes would); done when every task is a letter."""
+            name = f"worker-{len(deaths)}"
+            proc = stack.procs.get(name)
+            if proc is None:
+                stack.spawn(name, ["worker", "--concurrency", "1", "--hostname", f"{name}@%h"])
+            elif proc.poll() is not None:
+                deaths.append(stack.procs.pop(name).returncode)
+            letters[:] = [DeadLetter.model_validate(m.value) for m in read_messages(s, s.dead_letter_topic,
+                                                                                    timeout_s=1)]
+            return len(letters) >= len(keys)
+
+        wait_for(dead_lettered, 300, "every poison task dead-lettered", interval_s=0.5,
+                 details=lambda: f"deaths {deaths}, letters {[dl.key for dl in letters]}\n{tails(logs)}")
+        time.sleep(3)                                    # no further letter or death comes
+        last = stack.procs.get(f"worker-{len(deaths)}")
+        if last is not None and last.poll() is not None:
+            deaths.append(last.returncode)
+        letters = [DeadLetter.model_validate(m.value) for m in read_messages(s, s.dead_letter_topic, timeout_s=2)]
+    assert sorted(dl.key for dl in letters) == sorted(keys), tails(logs)
+    assert all(dl.reason == "max_attempts" and dl.stage == "generate" for dl in letters)
+    assert all(json.loads(dl.original())["key"] == dl.key for dl in letters)
+    if broker == "rabbitmq":
+        assert all("RabbitMQ dead-lettered" in dl.error for dl in letters), "the broker's delivery limit"
+    # every delivery but the last (Redis: the one that finds the counter over the limit) killed its worker
+    assert deaths == [-signal.SIGKILL] * (s.max_attempts * len(keys)), f"worker exits {deaths}\n{tails(logs)}"
 
 
 def test_kafka_restart_during_a_stream_loses_nothing(env, pipeline_settings, tmp_path):
@@ -200,7 +325,8 @@ def test_flood_of_hostile_records_is_dead_lettered_and_good_ones_get_notes(env, 
     assert len(huge_letters) == 3 and all(dl.truncated and len(dl.original()) == 64 * 1024 for dl in huge_letters)
 
 
-def test_two_bridges_and_two_workers_share_the_work_once(env, pipeline_settings, tmp_path):
+@on_both_brokers
+def test_two_bridges_and_two_workers_share_the_work_once(broker, env, pipeline_settings, tmp_path):
     s = pipeline_settings
     lines = [match(i) for i in range(24)]
     expected = expected_keys(s, lines)

@@ -6,7 +6,7 @@ import pytest
 
 from newsgen.config import ROOT
 
-SERVICES = {"kafka", "redis", "bridge", "worker", "worker-gpu", "desk", "flower", "prometheus", "grafana", "tools"}
+SERVICES = {"kafka", "rabbitmq", "redis", "bridge", "worker", "worker-gpu", "desk", "flower", "prometheus", "grafana", "tools"}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -146,7 +146,10 @@ def test_tools_profile_can_write_the_models_volume_as_the_image_user(compose):
 def test_flower_watches_the_broker_newsgen_uses(compose):
     flower = compose["services"]["flower"]
     assert not any(str(a).startswith("--broker") for a in flower["command"])
-    assert flower["environment"]["CELERY_BROKER_URL"] == resolved_env(compose["services"]["worker"])["NEWSGEN_REDIS_URL"]
+    worker = resolved_env(compose["services"]["worker"])
+    assert worker["NEWSGEN_BROKER"] == "rabbitmq"
+    assert INTERPOLATION.sub(lambda m: m["default"] or "", flower["environment"]["CELERY_BROKER_URL"]) == \
+        worker["NEWSGEN_AMQP_URL"]
 
 
 def test_the_desk_runs_from_the_image_with_editors_from_the_environment(compose, settings_from_env):

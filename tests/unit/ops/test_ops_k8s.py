@@ -12,6 +12,7 @@ EXPECTED_KINDS = {
     ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "PersistentVolumeClaim"),
     ("apps/v1", "Deployment"), ("policy/v1", "PodDisruptionBudget"),
     ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"), ("v1", "Service"),
+    ("apps/v1", "StatefulSet"),
 }
 PORTS = {"newsgen-bridge": 9101, "newsgen-worker": 9102}
 #: Deployments of the newsgen images (the pipeline's plus the desk); Flower runs its own image
@@ -44,7 +45,8 @@ def settings_env(manifests) -> dict[str, str]:
 def test_manifests_have_the_expected_kinds(manifests):
     assert {(m["apiVersion"], m["kind"]) for m in manifests} == EXPECTED_KINDS
     assert set(by_kind(manifests, "Deployment")) == NEWSGEN_DEPLOYMENTS | {"newsgen-flower"}
-    assert set(by_kind(manifests, "Service")) == {"newsgen-desk", "newsgen-flower"}
+    assert set(by_kind(manifests, "Service")) == {"newsgen-desk", "newsgen-flower", "rabbitmq"}
+    assert set(by_kind(manifests, "StatefulSet")) == {"rabbitmq"}
     assert set(by_kind(manifests, "ScaledObject")) == set(PORTS)
     assert set(by_kind(manifests, "PodDisruptionBudget")) == set(PORTS)
     for m in manifests:
@@ -150,22 +152,26 @@ def test_keda_scales_the_bridge_on_the_consumer_lag_newsgen_uses(manifests):
     assert 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"]
 
 
-def test_keda_scales_workers_on_the_celery_queue_length(manifests):
+def test_keda_scales_workers_on_the_rabbitmq_queue_length(manifests, settings_from_env):
     env = settings_env(manifests)
+    s = settings_from_env(env)
+    assert s.broker == "rabbitmq"                # the production broker
     so = by_kind(manifests, "ScaledObject")["newsgen-worker"]
     assert so["spec"]["scaleTargetRef"] == {"name": "newsgen-worker"}
     [trigger] = so["spec"]["triggers"]
-    assert trigger["type"] == "redis"
+    assert trigger["type"] == "rabbitmq"
     meta = trigger["metadata"]
-    # Celery's Redis transport keeps a queue as a list named after it
-    assert meta["listName"] == env["NEWSGEN_CELERY_QUEUE"]
-    assert int(meta["listLength"]) > 0
-    host, port, db = re.fullmatch(r"redis://(?:[^@]*@)?([^:/]+):(\d+)/(\d+)", env["NEWSGEN_REDIS_URL"]).groups()
-    assert meta["address"] == f"{host}:{port}" and meta["databaseIndex"] == db
+    # the quorum queue newsgen declares is named after the setting; QueueLength over AMQP = tasks not taken
+    assert meta["queueName"] == s.celery_queue
+    assert meta["mode"] == "QueueLength" and meta["protocol"] == "amqp" and int(meta["value"]) > 0
     auth = by_kind(manifests, "TriggerAuthentication")[trigger["authenticationRef"]["name"]]
     [ref] = auth["spec"]["secretTargetRef"]
     secret = by_kind(manifests, "Secret")[ref["name"]]
-    assert ref["parameter"] == "password" and ref["key"] in secret["stringData"]
+    # KEDA connects with the very URL newsgen reads, to the RabbitMQ StatefulSet's Service
+    assert ref["parameter"] == "host" and ref["key"] == "NEWSGEN_AMQP_URL"
+    assert secret["stringData"][ref["key"]] == s.amqp_url
+    host = re.fullmatch(r"amqp://[^@]+@([^:/]+):5672/%2F", s.amqp_url).group(1)
+    assert host in by_kind(manifests, "Service") and host in by_kind(manifests, "StatefulSet")
     behavior = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
     assert behavior["stabilizationWindowSeconds"] >= 300
 
@@ -252,7 +258,22 @@ def test_flower_watches_newsgens_broker_from_the_secret(manifests):
     assert not any(a.startswith("--broker=") for a in c["command"])  # no hard-coded broker
     [env] = c["env"]
     assert env["name"] == "CELERY_BROKER_URL"
-    assert env["valueFrom"]["secretKeyRef"] == {"name": "newsgen-secrets", "key": "NEWSGEN_REDIS_URL"}
-    assert "NEWSGEN_REDIS_URL" in by_kind(manifests, "Secret")["newsgen-secrets"]["stringData"]
+    assert env["valueFrom"]["secretKeyRef"] == {"name": "newsgen-secrets", "key": "NEWSGEN_AMQP_URL"}
+    assert "NEWSGEN_AMQP_URL" in by_kind(manifests, "Secret")["newsgen-secrets"]["stringData"]
     service = by_kind(manifests, "Service")["newsgen-flower"]
     assert service["spec"]["selector"].items() <= flower["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_rabbitmq_statefulset_has_a_data_volume_and_the_user_newsgen_logs_in_as(manifests):
+    sts = by_kind(manifests, "StatefulSet")["rabbitmq"]
+    assert sts["spec"]["serviceName"] == "rabbitmq"
+    assert by_kind(manifests, "Service")["rabbitmq"]["spec"]["clusterIP"] == "None"
+    c = container(sts)
+    assert c["image"].startswith("rabbitmq:3.")
+    [claim] = sts["spec"]["volumeClaimTemplates"]
+    assert {"name": claim["metadata"]["name"], "mountPath": "/var/lib/rabbitmq"} in c["volumeMounts"]
+    secret = by_kind(manifests, "Secret")["newsgen-secrets"]["stringData"]
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in c["env"]}
+    user, password = secret[env["RABBITMQ_DEFAULT_USER"]], secret[env["RABBITMQ_DEFAULT_PASS"]]
+    assert secret["NEWSGEN_AMQP_URL"].startswith(f"amqp://{user}:{password}@rabbitmq:")
+    assert c["readinessProbe"] and c["livenessProbe"]
