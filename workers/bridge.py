@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable
 
 import redis
+from amqp.exceptions import MessageNacked
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -35,7 +36,8 @@ from workers.match_store import RedisMatchStore
 log = logging.getLogger("newsgen.bridge")
 
 TASK_NAME = "newsgen.generate_note"
-TRANSIENT = (KafkaError, OperationalError, RedisError, ConnectionError, TimeoutError)
+# MessageNacked: RabbitMQ refused a publish (publisher confirms), e.g. a full or unavailable quorum queue
+TRANSIENT = (KafkaError, OperationalError, RedisError, MessageNacked, ConnectionError, TimeoutError)
 GAUGE_INTERVAL_S = 5.0
 
 
