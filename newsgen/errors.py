@@ -5,6 +5,7 @@
     ├── RecordError                   input that can never succeed -> dead-letter topic
     │   ├── DecodeError               not UTF-8 / not JSON
     │   ├── SchemaError               fails its JSON Schema (carries the JSON path and the rule)
+    │   │   └── SchemaVersionError    names a schema version newsgen does not know
     │   └── UnknownRecordType         no schema for the record's type
     ├── SeedError                     a template failed to render for a valid record -> dead-letter
     ├── ModelError                    model missing, unreadable or not GPT-2 architecture
@@ -45,6 +46,15 @@ class SchemaError(RecordError):
         super().__init__(message)
         self.path = path
         self.rule = rule
+
+
+class SchemaVersionError(SchemaError):
+    """The ``schema`` header or the record's ``schema_version`` names a version with no schema file."""
+
+    reason = "unknown_schema_version"
+
+    def __init__(self, message: str, path: str = "$.schema_version", rule: str = "schema_version"):
+        super().__init__(message, path, rule)
 
 
 class UnknownRecordType(RecordError):

@@ -21,22 +21,64 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from newsgen.errors import DecodeError, RecordError, SchemaError, UnknownRecordType
+from newsgen.errors import DecodeError, RecordError, SchemaError, SchemaVersionError, UnknownRecordType
 
 
 @dataclass(frozen=True)
 class Record:
-    """A validated record."""
+    """A validated record, upgraded to the current version of its type.
+
+    ``data`` is in the current (latest) version's shape whatever version the record came in;
+    ``schema_version`` is the version it was *written* in (``upgraded`` says whether it was upgraded).
+    """
 
     type: str
     id: str
     revision: int
     data: dict[str, Any]
     schema_version: int
+    upgraded: bool = False
 
     def key(self, task: str) -> str:
         """Idempotency key of the note for ``task``: ``<id>:<task>:<revision>``."""
         return f"{self.id}:{task}:{self.revision}"
+
+
+#: field of a record that may name its own schema version (the ``schema`` Kafka header wins over it); it is
+#: an envelope attribute: dropped before validation, so no schema needs to declare it
+VERSION_FIELD = "schema_version"
+SCHEMA_BASE_ID = "https://newsgen.local/schemas"
+
+
+def _upgrade_football_match_1(obj: dict[str, Any]) -> dict[str, Any]:
+    """football_match 1 -> 2: the venue string becomes the structured venue ``{"name": ...}``."""
+    out = dict(obj)
+    if isinstance(out.get("venue"), str):
+        out["venue"] = {"name": out["venue"]}
+    return out
+
+
+#: ``(record type, version) -> function`` turning a valid record of that version into the next version
+UPGRADES: dict[tuple[str, int], Any] = {("football_match", 1): _upgrade_football_match_1}
+
+
+def upgrade(record_type: str, obj: dict[str, Any], version: int, target: int) -> dict[str, Any]:
+    """Apply the upgrade functions from ``version`` up to ``target``, one version at a time."""
+    for v in range(version, target):
+        step = UPGRADES.get((record_type, v))
+        if step is None:
+            raise SchemaVersionError(f"$: no upgrade of {record_type} from version {v} to {v + 1}")
+        obj = step(obj)
+    return obj
+
+
+def reader_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as code written against the first versions reads it: a structured venue
+    (``football_match`` 2) as its name. Templates see records through this view."""
+    venue = record.get("venue")
+    if isinstance(venue, dict):
+        return {**record, "venue": venue.get("name", "")}
+    return record
 
 
 def decode(raw: bytes | str) -> Any:
@@ -56,54 +98,125 @@ def json_path(parts) -> str:
     return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
+def parse_version(value: Any) -> int | None:
+    """A schema version as a positive int (``2``, ``"2"``); ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6:
+        return int(value) or None
+    return None
+
+
 class RecordValidator:
-    """Validates records of every type that has a schema with ``properties.type.const``."""
+    """Validates records of every type that has a schema with ``properties.type.const``.
+
+    ``schemas/`` may hold several versions of a type side by side (``football_match.json`` with ``$id``
+    ``.../football_match/1``, ``football_match.v2.json`` with ``.../football_match/2``); the version is the last
+    part of the ``$id``. The latest version is the *current* one: older records are validated against
+    their own version, then upgraded (:data:`UPGRADES`) to the current one.
+    """
 
     def __init__(self, schemas_dir: Path):
         self.schemas_dir = Path(schemas_dir)
 
     @cached_property
-    def _validators(self) -> dict[str, tuple[Draft202012Validator, int]]:
-        found = {}
+    def _schemas(self) -> dict[str, dict[int, Draft202012Validator]]:
+        found: dict[str, dict[int, Draft202012Validator]] = {}
         for path in sorted(self.schemas_dir.glob("*.json")):
             schema = json.loads(path.read_text(encoding="utf-8"))
             record_type = schema.get("properties", {}).get("type", {}).get("const")
             if record_type:
                 Draft202012Validator.check_schema(schema)
                 version = int(schema["$id"].rstrip("/").rsplit("/", 1)[-1])
-                found[record_type] = (Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
-                                      version)
+                found.setdefault(record_type, {})[version] = Draft202012Validator(
+                    schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         return found
 
     @property
     def record_types(self) -> list[str]:
-        return sorted(self._validators)
+        return sorted(self._schemas)
+
+    def versions(self, record_type: str) -> list[int]:
+        """The versions of a record type, oldest first."""
+        return sorted(self._schemas[record_type])
 
     def schema_version(self, record_type: str) -> int:
-        return self._validators[record_type][1]
+        """The current (latest) version of a record type."""
+        return max(self._schemas[record_type])
 
-    def validate(self, obj: Any) -> Record:
-        """Check one decoded record; raise a typed :class:`~newsgen.errors.RecordError` if it is bad."""
-        if not isinstance(obj, dict):
-            raise SchemaError(f"$: a record must be a JSON object, got {type(obj).__name__}", "$", "type")
-        record_type = obj.get("type")
-        if not isinstance(record_type, str) or record_type not in self._validators:
-            raise UnknownRecordType(f"$.type: unknown record type {str(record_type)[:60]!r}; "
-                                    f"known: {', '.join(self.record_types)}")
-        validator, version = self._validators[record_type]
-        error = best_match(validator.iter_errors(obj))
+    def schema_id(self, record_type: str, version: int | None = None) -> str:
+        return f"{SCHEMA_BASE_ID}/{record_type}/{version or self.schema_version(record_type)}"
+
+    def _check(self, obj: dict[str, Any], record_type: str, version: int) -> None:
+        error = best_match(self._schemas[record_type][version].iter_errors(obj))
         if error is not None:
             path = json_path(error.absolute_path)
             message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
             raise SchemaError(f"{path}: {message} ({error.validator})", path, str(error.validator))
-        _check_consistency(obj)
-        return Record(type=record_type, id=obj["id"], revision=obj.get("revision", 0), data=obj,
-                      schema_version=version)
 
-    def load(self, raw: bytes | str) -> Record:
+    def _closest(self, obj: dict[str, Any], record_type: str) -> int:
+        """The version a record that says none is read as: the latest it is valid under, else the one it
+        breaks least (fewest errors, latest on a tie), whose error then names the real mistake."""
+        counts = {v: sum(1 for _ in self._schemas[record_type][v].iter_errors(obj)) for v in self.versions(record_type)}
+        valid = [v for v, n in counts.items() if n == 0]
+        return max(valid) if valid else min(counts, key=lambda v: (counts[v], -v))
+
+    def detect_version(self, obj: Any) -> int | None:
+        """The version a record is written in when nothing says: the latest it is valid under
+        (``None``: not a known record type, or valid under none)."""
+        if not isinstance(obj, dict) or obj.get("type") not in self._schemas:
+            return None
+        parsed = parse_version(obj.get(VERSION_FIELD))
+        if parsed is not None:
+            return parsed
+        body = {k: v for k, v in obj.items() if k != VERSION_FIELD}
+        valid = [v for v in self.versions(obj["type"]) if self._schemas[obj["type"]][v].is_valid(body)]
+        return max(valid) if valid else None
+
+    def validate(self, obj: Any, version: int | str | None = None) -> Record:
+        """Check one decoded record; raise a typed :class:`~newsgen.errors.RecordError` if it is bad.
+
+        The version is ``version`` (from the ``schema`` header), else the record's own ``schema_version``
+        field, else the latest; a record that says no version, fails the latest and is valid under an
+        older version is read as that older one (producers from before versioning never said theirs).
+        An unknown version raises :class:`~newsgen.errors.SchemaVersionError` (``unknown_schema_version``).
+        """
+        if not isinstance(obj, dict):
+            raise SchemaError(f"$: a record must be a JSON object, got {type(obj).__name__}", "$", "type")
+        record_type = obj.get("type")
+        if not isinstance(record_type, str) or record_type not in self._schemas:
+            raise UnknownRecordType(f"$.type: unknown record type {str(record_type)[:60]!r}; "
+                                    f"known: {', '.join(self.record_types)}")
+        known = self.versions(record_type)
+        said, where = (version, "the schema header") if version is not None else (obj.get(VERSION_FIELD), "$.schema_version")
+        body = {k: v for k, v in obj.items() if k != VERSION_FIELD}
+        if said is not None:
+            wanted = parse_version(said)
+            if wanted is None or wanted not in known:
+                raise SchemaVersionError(f"{where}: unknown {record_type} schema version {str(said)[:40]!r}; "
+                                         f"known: {', '.join(map(str, known))}")
+            self._check(body, record_type, wanted)
+        else:
+            wanted = self._closest(body, record_type)
+            self._check(body, record_type, wanted)
+        current = known[-1]
+        data = body
+        if wanted != current:
+            data = upgrade(record_type, body, wanted, current)
+            try:
+                self._check(data, record_type, current)
+            except SchemaError as exc:
+                raise SchemaError(f"upgrade of {record_type} {wanted} -> {current} gave an invalid record: {exc}",
+                                  exc.path, exc.rule) from exc
+        _check_consistency(data)
+        return Record(type=record_type, id=data["id"], revision=data.get("revision", 0), data=data,
+                      schema_version=wanted, upgraded=wanted != current)
+
+    def load(self, raw: bytes | str, version: int | str | None = None) -> Record:
         """Decode and validate raw bytes."""
-        return self.validate(decode(raw))
-
+        return self.validate(decode(raw), version)
 
 
 # --- file validation -----------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ class SeedRenderer:
         name = self.template_name(record_type, task, language)
         if not self.has_template(record_type, task, language):
             raise SeedError(f"no template {name} for record type {record_type!r}, task {task!r}")
-        safe = clean_record(record)
+        safe = clean_record(facts.reader_view(record))  # a structured venue (football_match 2) as its name
         try:
             template = self.env.get_template(name)
             prefix = self._block(template, "prefix", {"examples": self._examples(record_type, language)})
@@ -191,7 +191,7 @@ class SeedRenderer:
             template = self.env.get_template(name)
             if task not in template.blocks:
                 raise SeedError(f"fallback template {name} has no block {task!r}")
-            text = self._block(template, task, {"record": clean_record(record)})
+            text = self._block(template, task, {"record": clean_record(facts.reader_view(record))})
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise SeedError(f"template {name} failed for record {record.get('id')!r}: {exc}") from exc
         return FallbackText(text=" ".join(text.split()), template=name,

@@ -21,7 +21,8 @@ def read_lines(path: Path) -> Iterator[bytes]:
 
 
 def key_and_headers(raw: bytes, validator: RecordValidator) -> tuple[bytes | None, list[tuple[str, bytes]]]:
-    """Kafka key and ``schema=<type>/<version>`` header, when the record says them. The key is the record id,
+    """Kafka key and ``schema=<type>/<version>`` header, when the record says them (the version the record
+    is written in, see :meth:`RecordValidator.detect_version`). The key is the record id,
     or for a match event its ``match_id``: events share their match's partition and stay in order with it."""
     try:
         obj = json.loads(raw)
@@ -34,7 +35,10 @@ def key_and_headers(raw: bytes, validator: RecordValidator) -> tuple[bytes | Non
     record_type = obj.get("type")
     headers = []
     if isinstance(record_type, str) and record_type in validator.record_types:
-        headers.append(("schema", f"{record_type}/{validator.schema_version(record_type)}".encode()))
+        # the version the record is written in: its own schema_version field, else the latest it is valid
+        # under (an invalid record: the latest, and the bridge says why it is invalid)
+        version = validator.detect_version(obj) or validator.schema_version(record_type)
+        headers.append(("schema", f"{record_type}/{version}".encode()))
     return key, headers
 
 

@@ -27,7 +27,8 @@ def _example(record_id):
 def test_record_types(validator):
     assert validator.record_types == ["basketball_game", "football_match", "hockey_match", "match_event",
                                       "news_event", "rewrite_request"]
-    assert all(validator.schema_version(t) == 1 for t in validator.record_types)
+    assert all(validator.schema_version(t) == (2 if t == "football_match" else 1) for t in validator.record_types)
+    assert validator.versions("football_match") == [1, 2]
 
 
 def test_every_example_file_is_valid(validator):
