@@ -198,6 +198,10 @@ class Settings(BaseSettings):
                                      "nothing for this long is dropped")
     liveness_timeout_s: float = Field(120.0, gt=0, description="/livez of the bridge fails when its consume "
                                       "loop has not turned for this long (a hung process; Kubernetes restarts it)")
+    trace_file: Path | None = Field(None, description="OpenTelemetry spans as JSON lines appended to this file "
+                                    "(tracing is off unless this or OTEL_TRACES_EXPORTER=otlp|console is set)")
+    cloudevents_source: str = Field("/newsgen", description="CloudEvents source (ce_source) of the messages newsgen "
+                                    "writes; the process adds /bridge, /worker or /desk")
     # Model and generation
     model: str | None = Field(None, description="hub id or local directory; None = the offline tiny model")
     backend: Literal["auto", "onnx", "torch"] = "auto"

@@ -11,6 +11,8 @@ RECORDS_CONSUMED = Counter("newsgen_records_consumed_total", "Records read from 
 RECORDS_REJECTED = Counter("newsgen_records_rejected_total", "Records sent to the dead-letter topic",
                            ["reason"])
 TASKS_SENT = Counter("newsgen_tasks_sent_total", "Generation tasks dispatched to Celery", ["task"])
+TRACE_CONTEXT_INVALID = Counter("newsgen_trace_context_invalid_total", "Records whose traceparent header was "
+                                "malformed (a new trace was started)")
 CONSUMER_LAG = Gauge("newsgen_consumer_lag", "Records not yet consumed by the bridge", ["partition"],
                      multiprocess_mode="max")
 QUEUE_DEPTH = Gauge("newsgen_queue_depth", "Tasks waiting in the Celery queue", ["queue"],
