@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # RabbitMQ (Debian package rabbitmq-server) as the production Celery broker, run as the current user with
 # its own node name, data (RABBITMQ_MNESIA_BASE), logs, config and Erlang cookie under the ops folder.
+# Erlang's port mapper (epmd, port 4369), started with the first node, is shared by all nodes and stays up.
 # usage: ops/rabbitmq.sh start|stop|status|logs
 set -euo pipefail
 . "$(dirname "$0")/env.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the test suite (the README's test command). Starts Kafka and Redis if they are not running and
+# Run the test suite (the README's test command). Starts Kafka, Redis and RabbitMQ if they are not running and
 # stops them afterwards; extra arguments go to pytest (e.g. -m "not slow", -k bridge, -x).
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
@@ -7,7 +7,7 @@ cd "$NEWSGEN_ROOT"
 
 started=0
 if ! bash ops/services.sh status >/dev/null 2>&1; then
-  bash ops/services.sh start || die "could not start Kafka and Redis"
+  bash ops/services.sh start || die "could not start Kafka, Redis and RabbitMQ"
   started=1
 fi
 [ $started = 1 ] && trap 'bash ops/services.sh stop' EXIT
