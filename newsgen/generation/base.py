@@ -94,3 +94,24 @@ class ModelRunner(Protocol):
     def expand_past(self, past: Any, batch_size: int) -> Any:
         """Repeat a batch-1 cache ``batch_size`` times (shared-prefix reuse)."""
         ...
+
+    # continuous batching edits a running cache; the caller keeps the attention mask that matches it
+    def select_rows(self, past: Any, rows: list[int]) -> Any:
+        """Only the given rows (finished rows leave)."""
+        ...
+
+    def keep_columns(self, past: Any, columns: list[int]) -> Any:
+        """Only the given row-cache columns (those some row still attends to)."""
+        ...
+
+    def inline_prefix(self, past: Any) -> Any:
+        """The shared prefix copied into every row, leaving none shared (to join a batch with another)."""
+        ...
+
+    def share_prefix(self, past: Any, other: Any | None) -> Any:
+        """``past``'s rows over ``other``'s shared prefix (None: no shared prefix)."""
+        ...
+
+    def concat_rows(self, a: Any, b: Any) -> Any:
+        """Rows of ``a`` then rows of ``b``; ``b`` shares ``a``'s prefix or has none."""
+        ...

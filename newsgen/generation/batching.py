@@ -1,7 +1,13 @@
-"""Dynamic micro-batching: many callers, one ``generate`` call per batch.
+"""Micro-batching of concurrent callers: worker threads each hand in requests and block on their results.
 
-Worker threads each hand in one request and block; a single batcher thread takes what is queued (up to
-``max_batch``, waiting at most ``max_wait_s`` after the first request) and runs the inner generator once.
+Two policies over one queue, chosen at construction:
+
+- **continuous** (the default when the inner generator has an ``engine``): one thread drives a
+  :class:`~newsgen.generation.engine.DecodeEngine`; queued requests join the running batch at the next
+  decode step and each caller gets its result as soon as its row finishes, not when the batch ends;
+- **static**: take what is queued (up to ``max_batch``, waiting at most ``max_wait_s`` after the first
+  request) and run the inner generator once on it (any :class:`Generator`).
+
 Each caller still owns its request, so a failure or retry of one task never affects another's delivery.
 """
 from __future__ import annotations
@@ -35,10 +41,20 @@ def collect_batch(q: "queue.Queue[tuple[GenerationRequest, Future]]", max_batch:
     return batch
 
 
+def _drain(q: "queue.Queue[tuple[GenerationRequest, Future]]") -> list[tuple[GenerationRequest, Future]]:
+    items = []
+    while True:
+        try:
+            items.append(q.get_nowait())
+        except queue.Empty:
+            return items
+
+
 class BatchingGenerator:
     """Wraps a :class:`Generator`; thread-safe ``generate`` that batches concurrent callers together."""
 
-    def __init__(self, inner: Generator, max_batch: int = 8, max_wait_s: float = 0.05):
+    def __init__(self, inner: Generator, max_batch: int = 8, max_wait_s: float = 0.05,
+                 continuous: bool | None = None):
         self.inner = inner
         self.backend = inner.backend
         self.model_id = inner.model_id
@@ -48,7 +64,11 @@ class BatchingGenerator:
         self.max_wait_s = max_wait_s
         self._queue: queue.Queue[tuple[GenerationRequest, Future]] = queue.Queue()
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="newsgen-batcher", daemon=True)
+        self.continuous = hasattr(inner, "engine") if continuous is None else continuous
+        if self.continuous and not hasattr(inner, "engine"):
+            raise ValueError(f"continuous batching needs a generator with an engine, not {type(inner).__name__}")
+        loop = self._continuous_loop if self.continuous else self._loop
+        self._thread = threading.Thread(target=loop, name="newsgen-batcher", daemon=True)
         self._thread.start()
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
@@ -74,16 +94,45 @@ class BatchingGenerator:
                 if len(batch) == 1:
                     batch[0][1].set_exception(exc)
                 else:  # find the request that failed: its batch mates must not pay for it
-                    for req, fut in batch:
-                        try:
-                            fut.set_result(self.inner.generate([req])[0])
-                        except Exception as one:  # noqa: BLE001
-                            fut.set_exception(one)
+                    self._one_by_one(batch)
                 continue
             observe_generation(self.backend, len(batch), sum(r.new_tokens for r in results),
                                time.perf_counter() - started)
             for (_, fut), res in zip(batch, results):
                 fut.set_result(res)
+
+    def _continuous_loop(self) -> None:
+        engine = self.inner.engine(self.max_batch)  # type: ignore[attr-defined]
+        requests: dict[int, tuple[GenerationRequest, Future]] = {}
+        while not self._closed.is_set():
+            # idle: wait for a first request and let a burst gather; running: take what is queued, no wait
+            incoming = (collect_batch(self._queue, self.max_batch, self.max_wait_s) if not engine.has_work
+                        else _drain(self._queue))
+            for req, fut in incoming:
+                try:
+                    engine.add(req, id(fut))
+                except Exception as exc:  # noqa: BLE001 - this request only
+                    fut.set_exception(exc)
+                    continue
+                requests[id(fut)] = (req, fut)
+            if not engine.has_work:
+                continue
+            try:
+                done = engine.step()
+            except Exception:  # noqa: BLE001 - find the request that failed: the others must not pay for it
+                self._one_by_one([requests.pop(h) for h in engine.abort()])
+                continue
+            for handle, res in done:  # one observation per request: its batch at joining, its latency
+                requests.pop(handle)[1].set_result(res)
+                observe_generation(self.backend, int(res.timings_ms.get("batch_size", 1)), res.new_tokens,
+                                   res.timings_ms.get("total_ms", 0.0) / 1e3)
+
+    def _one_by_one(self, batch: list[tuple[GenerationRequest, Future]]) -> None:
+        for req, fut in batch:
+            try:
+                fut.set_result(self.inner.generate([req])[0])
+            except Exception as one:  # noqa: BLE001
+                fut.set_exception(one)
 
     def close(self) -> None:
         self._closed.set()

@@ -178,6 +178,46 @@ class CascadeRunner:
                 buf[:, rows, cut:] = kv                                                 # pads stay zero (masked)
         return logits, new
 
+    # --- row and column edits of a cache (continuous batching): the caller keeps the matching mask ---
+    def select_rows(self, past: KVCache, rows: list[int]) -> KVCache:
+        """The cache of ``rows`` only (rows that finished leave the batch)."""
+        index = torch.as_tensor(rows, dtype=torch.long, device=self.device)
+        return KVCache(prefix=past.prefix, rows=[r.index_select(1, index) for r in past.rows], length=past.length)
+
+    def keep_columns(self, past: KVCache, columns: list[int]) -> KVCache:
+        """The cache with only the row ``columns`` given (those some row still attends to)."""
+        index = torch.as_tensor(columns, dtype=torch.long, device=self.device)
+        return KVCache(prefix=past.prefix, rows=[r.index_select(2, index) for r in past.rows], length=len(columns))
+
+    def inline_prefix(self, past: KVCache) -> KVCache:
+        """The same cache with its shared prefix copied into every row (to join a batch with another prefix)."""
+        B, P0 = past.rows[0].shape[1], past.prefix_len
+        rows = [torch.cat([p[:, None].expand(-1, B, -1, -1), r[:, :, :past.length]], dim=2)
+                for p, r in zip(past.prefix, past.rows)]
+        H, D = self.n_head, self.head_dim
+        return KVCache(prefix=[self._zeros(H, 0, D)] * (2 * self.n_layer), rows=rows, length=P0 + past.length)
+
+    def share_prefix(self, past: KVCache, other: KVCache | None) -> KVCache:
+        """``past`` with ``other``'s shared prefix (None: none); the caller masks it for ``past``'s rows."""
+        H, D = self.n_head, self.head_dim
+        prefix = other.prefix if other is not None else [self._zeros(H, 0, D)] * (2 * self.n_layer)
+        return KVCache(prefix=prefix, rows=past.rows, length=past.length)
+
+    def concat_rows(self, a: KVCache, b: KVCache) -> KVCache:
+        """Rows of ``a`` then rows of ``b`` over ``a``'s prefix (``b``'s must equal it or be empty); the shorter
+        side's missing columns are zeros the caller masks."""
+        if b.prefix_len not in (0, a.prefix_len):
+            raise ValueError("concat_rows: the second cache's prefix must be empty or the first's")
+        H, D, S = self.n_head, self.head_dim, max(a.length, b.length)
+        Ba, Bb = a.rows[0].shape[1], b.rows[0].shape[1]
+        rows = []
+        for ra, rb in zip(a.rows, b.rows):
+            buf = self._zeros(H, Ba + Bb, S + self.slack, D)
+            buf[:, :Ba, :a.length] = ra[:, :, :a.length]
+            buf[:, Ba:, :b.length] = rb[:, :, :b.length]
+            rows.append(buf)
+        return KVCache(prefix=a.prefix, rows=rows, length=S)
+
     def expand_past(self, past: KVCache, batch_size: int) -> KVCache:
         """Turn a batch-1 cache into the shared prefix of a ``batch_size`` batch (no copy per row)."""
         if past.rows[0].shape[1] != 1:
