@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from newsgen import tracing
 from newsgen.config import Settings
-from newsgen.errors import RecordError, SchemaError, SeedError
+from newsgen.errors import RecordError, SchemaError, SchemaVersionError, SeedError
 from newsgen.history import note_key
 from newsgen.living import apply_event
 from newsgen.messages import DeadLetter, SeedInfo, Source, TaskMessage
-from newsgen.records import Record, RecordValidator
+from newsgen.records import SCHEMA_BASE_ID, Record, RecordValidator, decode
 from newsgen.seeds import SeedRenderer
 
 TASKS = ("note", "summary", "rewrite")
@@ -21,6 +22,8 @@ EVENT_TYPE = "match_event"
 LIVE_TYPES = ("football_match",)
 #: Kafka header of a desk regeneration: the editorial sequence (``newsgen.history``) its notes take
 EDIT_HEADER = "newsgen-edit"
+#: Kafka header naming a record's schema and version: ``<type>/<version>`` (e.g. ``football_match/2``)
+SCHEMA_HEADER = "schema"
 
 
 def edit_of(headers: Any) -> int:
@@ -33,6 +36,29 @@ def edit_of(headers: Any) -> int:
                 return 0
             return edit if edit > 0 else 0
     return 0
+
+
+def schema_of(headers: Any) -> str | None:
+    """The ``schema`` header of a records-topic message (None: absent or not UTF-8)."""
+    for name, value in headers or ():
+        if name == SCHEMA_HEADER:
+            try:
+                return bytes(value).decode("utf-8")
+            except (TypeError, UnicodeDecodeError):
+                return "\ufffd"      # present but unreadable: an unknown version
+    return None
+
+
+def split_schema(schema: str) -> tuple[str | None, str]:
+    """``football_match/2`` or ``https://newsgen.local/schemas/football_match/2`` (a CloudEvent's
+    ``dataschema``) -> ``("football_match", "2")``; anything else -> ``(None, schema)``."""
+    text = schema.strip()
+    if text.startswith(SCHEMA_BASE_ID + "/"):
+        text = text[len(SCHEMA_BASE_ID) + 1:]
+    parts = text.rstrip("/").split("/")
+    if len(parts) == 2 and parts[0]:
+        return parts[0], parts[1]
+    return None, schema
 
 
 class MatchStore(Protocol):
@@ -78,24 +104,47 @@ class RecordRouter:
     def tasks_for(self, record_type: str) -> list[str]:
         return [t for t in TASKS if self.renderer.has_template(record_type, t, self.settings.language)]
 
-    def route(self, raw: bytes, source: Source | None = None, edit: int = 0) -> Routed:
+    def load(self, raw: bytes, schema: str | None = None) -> Record:
+        """Decode and validate a record in the version ``schema`` names (the ``schema`` header
+        ``<type>/<version>`` or a schema URI), else the record's own ``schema_version``, else the latest."""
+        obj = decode(raw)
+        if schema is None:
+            return self.validator.validate(obj)
+        said_type, version = split_schema(schema)
+        if said_type is None:
+            raise SchemaVersionError(f"$: schema header {schema[:80]!r} is not <type>/<version>, e.g. "
+                                     "football_match/2")
+        record_type = obj.get("type") if isinstance(obj, dict) else None
+        if isinstance(record_type, str) and record_type != said_type:
+            raise SchemaError(f"$.type: the schema header says {schema[:80]!r} but the record is a "
+                              f"{record_type[:60]!r}", "$.type", "schema_header")
+        return self.validator.validate(obj, version)
+
+    def route(self, raw: bytes, source: Source | None = None, edit: int = 0, schema: str | None = None) -> Routed:
         """Never raises for bad input: a bad record becomes a dead letter naming the stage and reason.
 
         ``edit`` > 0 is a desk regeneration (``newsgen.history``): the record's notes are written again as
         ``<id>:<task>:<revision>.<edit>``; it takes no machine revision and never writes the match store.
+        ``schema`` is the message's ``schema`` header (see :meth:`load`). Spans ``validate`` and ``seed``
+        go to the current trace (``newsgen.tracing``).
         """
-        try:
-            record = self.validator.load(raw)
-            record = self._regenerated(record) if edit else self._live(record)
-        except RecordError as exc:
-            stage = "decode" if exc.reason == "decode" else "validate"
-            return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage=stage,
-                                                    path=getattr(exc, "path", None), source=source))
+        with tracing.span("validate") as span:
+            try:
+                record = self.load(raw, schema)
+                record = self._regenerated(record) if edit else self._live(record)
+            except RecordError as exc:
+                stage = "decode" if exc.reason == "decode" else "validate"
+                span.set_attribute("newsgen.dead_letter.reason", exc.reason)
+                return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage=stage,
+                                                        path=getattr(exc, "path", None), source=source))
+            span.set_attributes({tracing.RECORD_ID: record.id, tracing.RECORD_TYPE: record.type,
+                                 "newsgen.schema_version": record.schema_version})
         tasks = []
         language = self.settings.language
         for task in self.tasks_for(record.type):
             try:
-                seed = self.renderer.render(record.data, task, language)
+                with tracing.span("seed", {tracing.RECORD_ID: record.id, tracing.TASK: task}):
+                    seed = self.renderer.render(record.data, task, language)
             except SeedError as exc:
                 return Routed(dead_letter=DeadLetter.of(raw, reason=exc.reason, error=str(exc), stage="seed",
                                                         source=source, key=note_key(record.id, task,

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from newsgen import tracing
 from newsgen.config import Settings
 from newsgen.records import RecordValidator, jsonl_lines
 from workers import kafka_clients
@@ -51,13 +52,22 @@ class RecordPublisher:
         self.validator = RecordValidator(settings.schemas_dir)
         self.producer = kafka_clients.producer(settings, acks="all", enable_idempotence=True,
                                                max_request_size=12 * 1024 * 1024)
+        tracing.setup(settings, "newsgen-producer")
 
-    def publish(self, lines: Iterable[bytes]) -> int:
-        """Send every line; returns the count once all are acknowledged."""
+    def publish(self, lines: Iterable[bytes], headers: list[tuple[str, bytes]] | None = None) -> int:
+        """Send every line (with ``headers`` added, e.g. CloudEvents ``ce_`` headers or a ``schema`` of the
+        caller's own: the caller's win); returns the count once all are acknowledged. With tracing on, each record starts a trace (a ``send`` span) whose
+        ``traceparent`` header the bridge continues."""
         futures = []
         for raw in lines:
-            key, headers = key_and_headers(raw, self.validator)
-            futures.append(self.producer.send(self.topic, key=key, value=raw, headers=headers))
+            key, own = key_and_headers(raw, self.validator)
+            with tracing.span(f"send {self.topic}", {"messaging.system": "kafka",
+                                                     "messaging.destination.name": self.topic},
+                              kind=tracing.PRODUCER):
+                given = {n for n, _ in headers or []}          # the caller's headers win
+                trace_headers = [] if tracing.TRACEPARENT in given else tracing.inject_kafka()
+                futures.append(self.producer.send(self.topic, key=key, value=raw, headers=[
+                    *(h for h in own if h[0] not in given), *(headers or []), *trace_headers]))
         self.producer.flush(timeout=60)
         for f in futures:
             f.get(timeout=60)
@@ -65,3 +75,4 @@ class RecordPublisher:
 
     def close(self) -> None:
         self.producer.close(timeout=30)
+        tracing.flush()

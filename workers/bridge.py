@@ -24,11 +24,11 @@ from kafka.structs import OffsetAndMetadata
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from newsgen import metrics
+from newsgen import cloudevent, metrics, tracing
 from newsgen.config import Settings
 from newsgen.health import kafka_reachable
-from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, Source, TaskMessage, dump
-from newsgen.routing import RecordRouter, edit_of
+from newsgen.messages import DeadLetter, Source, TaskMessage, dump
+from newsgen.routing import RecordRouter, Routed, edit_of, schema_of
 from workers import kafka_clients
 from workers.broker import BrokerDeadLetters, queue_depth
 from workers.match_store import RedisMatchStore
@@ -85,6 +85,8 @@ class Bridge:
         self._beat = time.monotonic()            # the loop's last turn (liveness)
         self._failing: str | None = None         # what a retry loop is waiting for (readiness)
         self._health_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        tracing.setup(settings, "newsgen-bridge")
+        self.ce_source = f"{settings.cloudevents_source}/bridge"
 
     def install_signals(self) -> None:
         """SIGTERM/SIGINT: stop polling, finish the records in hand, commit, exit."""
@@ -152,6 +154,7 @@ class Bridge:
             if broker_letters is not None:
                 broker_letters.stop()
             self.producer.close(timeout=10)
+            tracing.flush()
             log.info("bridge stopped: %s", self.counts)
 
     def retrying(self, what: str, fn: Callable[[], Any]) -> Any:
@@ -172,22 +175,47 @@ class Bridge:
                 delay = min(delay * 2, 30.0)
 
     def handle(self, message: Any) -> None:
-        """Route one Kafka message and hand its tasks or dead letter on (the dead letter is acked at commit)."""
+        """Route one Kafka message and hand its tasks or dead letter on (the dead letter is acked at commit).
+
+        The message may be a plain record or a CloudEvent (binary or structured mode, ``newsgen.cloudevent``);
+        its ``schema`` header (or the CloudEvent's ``dataschema``) names the record's version; its
+        ``traceparent`` continues the producer's trace (a malformed one starts a new trace)."""
         source = Source(topic=message.topic, partition=message.partition, offset=message.offset)
         raw = message.value if message.value is not None else b""
         metrics.RECORDS_CONSUMED.inc()
+        inbound = cloudevent.unwrap(raw, message.headers)
+        ctx, status = tracing.extract_kafka(message.headers, inbound.traceparent)
+        if status == "invalid":
+            log.warning("malformed traceparent at %s/%s: a new trace starts", message.partition, message.offset)
+            metrics.TRACE_CONTEXT_INVALID.inc()
         edit = edit_of(message.headers)                                          # a desk regeneration
-        routed = self.retrying("route", lambda: self.router.route(raw, source, edit))  # match store in Redis
-        if routed.dead_letter is not None:
-            self.dead_letter(routed.dead_letter, message.key)
-        for task in routed.tasks:
-            self.retrying(f"dispatch {task.key}", lambda t=task: self.dispatch(t))
+        with tracing.span(f"process {message.topic}", {
+                "messaging.system": "kafka", "messaging.destination.name": message.topic,
+                "messaging.kafka.destination.partition": message.partition,
+                "messaging.kafka.message.offset": message.offset, "newsgen.cloudevent": inbound.mode,
+                "newsgen.traceparent": status}, kind=tracing.CONSUMER, context=ctx):
+            if inbound.error is not None:
+                routed = Routed(dead_letter=DeadLetter.of(raw, reason=cloudevent.REASON, error=inbound.error,
+                                                          stage="decode", source=source))
+            else:
+                schema = schema_of(message.headers) or inbound.dataschema
+                routed = self.retrying("route", lambda: self.router.route(inbound.record, source, edit, schema))
+            if routed.dead_letter is not None:
+                self.dead_letter(routed.dead_letter, message.key)
+            for task in routed.tasks:
+                self.retrying(f"dispatch {task.key}", lambda t=task: self.dispatch(t))
         self.counts["records"] += 1
         self._done[TopicPartition(message.topic, message.partition)] = message.offset + 1
 
     def dispatch(self, task: TaskMessage) -> None:
-        self.celery.send_task(TASK_NAME, args=[task.model_dump(mode="json", by_alias=True)], task_id=task.key,
-                              queue=self.settings.celery_queue)
+        with tracing.span("dispatch", {tracing.KEY: task.key, tracing.TASK: task.task, "messaging.system": "celery",
+                                       "messaging.destination.name": self.settings.celery_queue},
+                          kind=tracing.PRODUCER):
+            headers = tracing.inject()
+            if headers:
+                headers[tracing.SENT_NS_HEADER] = str(time.time_ns())
+            self.celery.send_task(TASK_NAME, args=[task.model_dump(mode="json", by_alias=True)], task_id=task.key,
+                                  queue=self.settings.celery_queue, **({"headers": headers} if headers else {}))
         self.counts["tasks"] += 1
         metrics.TASKS_SENT.labels(task.task).inc()
 
@@ -196,21 +224,21 @@ class Bridge:
         log.warning("dead letter (%s) at %s: %s", letter.reason, f"{src.partition}/{src.offset}" if src else "?",
                     letter.error[:300])
         value = dump(letter)
-        self._pending.append((key, value, self._send_dead_letter(key, value)))
+        headers = cloudevent.dead_letter_headers(letter, self.ce_source)
+        self._pending.append((key, value, headers, self._send_dead_letter(key, value, headers)))
         self.counts["dead_letters"] += 1
         metrics.RECORDS_REJECTED.labels(letter.reason).inc()
 
-    def _send_dead_letter(self, key: bytes | None, value: bytes) -> Any:
-        return self.producer.send(self.settings.dead_letter_topic, key=key, value=value,
-                                  headers=[("schema", DEAD_LETTER_SCHEMA.encode())])
+    def _send_dead_letter(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        return self.producer.send(self.settings.dead_letter_topic, key=key, value=value, headers=headers)
 
     def _flush_dead_letters(self) -> None:
         """Wait until every dead letter sent since the last commit is acked; resend the failed ones."""
         if not self._pending:
             return
         self.producer.flush(timeout=60)
-        failed = [(k, v) for k, v, f in self._pending if not f.succeeded()]
-        self._pending = [(k, v, self._send_dead_letter(k, v)) for k, v in failed]
+        failed = [(k, v, h) for k, v, h, f in self._pending if not f.succeeded()]
+        self._pending = [(k, v, h, self._send_dead_letter(k, v, h)) for k, v, h in failed]
         if failed:
             raise KafkaError(f"{len(failed)} dead letters not acked")
 

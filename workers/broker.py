@@ -25,9 +25,9 @@ from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Queue
 
-from newsgen import metrics
+from newsgen import cloudevent, metrics
 from newsgen.config import Settings
-from newsgen.messages import DEAD_LETTER_SCHEMA, DeadLetter, dump
+from newsgen.messages import DeadLetter, dump
 
 log = logging.getLogger("newsgen.broker")
 
@@ -154,7 +154,9 @@ class BrokerDeadLetters:
     def _handle(self, body: Any, message: Any) -> None:
         letter = letter_of(body, message.headers or {}, self.settings)
         self.producer.send(self.settings.dead_letter_topic, key=letter.key.encode() if letter.key else None,
-                           value=dump(letter), headers=[("schema", DEAD_LETTER_SCHEMA.encode())]).get(timeout=60)
+                           value=dump(letter),
+                           headers=cloudevent.dead_letter_headers(letter, f"{self.settings.cloudevents_source}/broker")
+                           ).get(timeout=60)
         message.ack()
         self.count += 1
         metrics.TASKS_DEAD_LETTERED.labels("max_attempts").inc()

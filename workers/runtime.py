@@ -11,11 +11,12 @@ from typing import Any
 
 import redis
 
+from newsgen import cloudevent, tracing
 from newsgen.config import Settings
 from newsgen.health import kafka_reachable
 from newsgen.generation import load_generator
 from newsgen.generation.batching import BatchingGenerator
-from newsgen.messages import DEAD_LETTER_SCHEMA, NOTE_SCHEMA, DeadLetter, NoteMessage, dump
+from newsgen.messages import DeadLetter, NoteMessage, dump
 from newsgen.notes import NoteWriter
 from workers import kafka_clients
 
@@ -44,6 +45,8 @@ class WorkerRuntime:
         self._health_redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         self._writer: NoteWriter | None = None
         self._lock = threading.Lock()
+        tracing.setup(settings, "newsgen-worker")
+        self.ce_source = f"{settings.cloudevents_source}/worker"
 
     @property
     def model_loaded(self) -> bool:
@@ -71,7 +74,8 @@ class WorkerRuntime:
                 generator = load_generator(s)
                 log.info("model %s loaded, backend %s, micro-batches of up to %d (wait %d ms)",
                          generator.model_id, generator.backend, s.max_batch_size, s.batch_wait_ms)
-                self._writer = NoteWriter(BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000), s)
+                batching = BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000)
+                self._writer = NoteWriter(tracing.TracedGenerator(batching), s)  # spans: generate, prefill, ...
             return self._writer
 
     def _key(self, template: str, key: str) -> str:
@@ -95,7 +99,10 @@ class WorkerRuntime:
         task cannot roll a living note back.
         """
         note_id = f"{note.record_id}:{note.task}"
-        with self.redis.lock(self._key(LOCK_KEY, note_id), timeout=120, blocking_timeout=120):
+        with tracing.span("publish", {tracing.KEY: note.key, "messaging.system": "kafka",
+                                      "messaging.destination.name": self.settings.notes_topic},
+                          kind=tracing.PRODUCER), \
+                self.redis.lock(self._key(LOCK_KEY, note_id), timeout=120, blocking_timeout=120):
             if self.already_published(note.key):
                 return None
             latest = self.redis.get(self._key(LATEST_KEY, note_id))
@@ -103,8 +110,7 @@ class WorkerRuntime:
                 log.info("note %s is stale: revision %s already published", note.key, int(latest))
                 return None
             meta = self.producer.send(self.settings.notes_topic, key=note_id.encode(), value=dump(note),
-                                      headers=[("schema", NOTE_SCHEMA.encode()),
-                                               ("idempotency-key", note.key.encode())]).get(timeout=60)
+                                      headers=cloudevent.note_headers(note, self.ce_source)).get(timeout=60)
             where = f"{meta.topic}/{meta.partition}/{meta.offset}"
             self.redis.set(self._key(PUBLISHED_KEY, note.key), where, ex=KEY_TTL_S)
             self.redis.set(self._key(LATEST_KEY, note_id), note.revision, ex=KEY_TTL_S)
@@ -115,7 +121,7 @@ class WorkerRuntime:
         raw = json.dumps(message, ensure_ascii=False).encode()
         letter = DeadLetter.of(raw, reason=reason, error=error, stage="generate", key=key)
         self.producer.send(self.settings.dead_letter_topic, key=key.encode() if key else None, value=dump(letter),
-                           headers=[("schema", DEAD_LETTER_SCHEMA.encode())]).get(timeout=60)
+                           headers=cloudevent.dead_letter_headers(letter, self.ce_source)).get(timeout=60)
         log.warning("task %s dead-lettered (%s): %s", key, reason, error)
 
     def close(self) -> None:
@@ -123,3 +129,4 @@ class WorkerRuntime:
             self._writer.generator.close()
         self.producer.flush(timeout=30)
         self.producer.close(timeout=30)
+        tracing.flush()

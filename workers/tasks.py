@@ -12,11 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from typing import Any
+
+from opentelemetry import context as otel_context
 
 from celery.signals import after_setup_logger, worker_process_shutdown, worker_ready, worker_shutdown
 from pydantic import ValidationError
 
-from newsgen import metrics
+from newsgen import metrics, tracing
 from newsgen.errors import NewsgenError
 from newsgen.messages import TaskMessage
 from workers.celery_app import app
@@ -83,9 +87,36 @@ def _close_runtime(**_kwargs) -> None:
         _runtime.close()
 
 
+def _trace_context(request) -> Any:
+    """The trace context the bridge put in the Celery headers, and a ``queue wait`` span from the bridge's
+    send to now (a sibling of this task's span, under the bridge's ``dispatch``)."""
+    headers = {k: v for k, v in (getattr(request, "headers", None) or {}).items()
+               if isinstance(k, str) and isinstance(v, str)}
+    ctx, status = tracing.extract(headers)
+    if status == "invalid":
+        log.warning("task %s: malformed traceparent %r, a new trace starts", request.id,
+                    headers.get(tracing.TRACEPARENT, "")[:80])
+    sent = headers.get(tracing.SENT_NS_HEADER, "")
+    if status == "ok" and sent.isdigit():
+        token = otel_context.attach(ctx)
+        try:
+            tracing.record_span("queue wait", int(sent), time.time_ns(), {"newsgen.retries": request.retries})
+        finally:
+            otel_context.detach(token)
+    return ctx
+
+
 @app.task(name="newsgen.generate_note", bind=True, max_retries=None)
 def generate_note(self, message: dict) -> dict:
     """Write the note for one task message and publish it (see the module docstring for the policy)."""
+    key = message.get("key") if isinstance(message, dict) else None
+    with tracing.span("generate_note", {tracing.KEY: key, "messaging.system": "celery",
+                                        "newsgen.attempt": self.request.retries + 1},
+                      kind=tracing.CONSUMER, context=_trace_context(self.request)):
+        return _generate_note(self, message)
+
+
+def _generate_note(self, message: dict) -> dict:
     rt = runtime()
     settings = rt.settings
     key = message.get("key") if isinstance(message, dict) else None
@@ -105,7 +136,15 @@ def generate_note(self, message: dict) -> dict:
         metrics.TASKS_DEAD_LETTERED.labels("max_attempts").inc()
         return {"key": task.key, "dead_letter": "max_attempts"}
     try:
-        [note] = rt.writer().write([task])
+        writer = rt.writer()
+        finish = getattr(writer.generator, "finish", lambda ok=True: None)   # the last round's fact check span
+        try:
+            [note] = writer.write([task])
+        except BaseException:
+            finish(ok=False)
+            raise
+        finish()
+        trace_note(note)
         where = rt.publish(note)
         if where is None:  # a redelivered copy finished first, or a newer revision is already out
             metrics.NOTES_SKIPPED.inc()
@@ -126,3 +165,11 @@ def generate_note(self, message: dict) -> dict:
     log.info("note %s published to %s (attempt %d, %d tokens, batch %d, %.0f ms)", task.key, where, attempt,
              p.new_tokens, p.timings_ms.get("batch_size", 1), p.timings_ms.get("total_ms", 0.0))
     return {"key": task.key, "published": where}
+
+
+def trace_note(note) -> None:
+    """The note's model, backend and outcome on the task's span."""
+    p = note.provenance
+    tracing.trace.get_current_span().set_attributes({
+        tracing.RECORD_ID: note.record_id, tracing.TASK: note.task, tracing.MODEL: p.model,
+        tracing.BACKEND: p.backend, "newsgen.fallback": p.fallback, "newsgen.fallback_reason": p.fallback_reason or ""})

@@ -19,13 +19,13 @@ import json
 import logging
 from typing import Any
 
-from newsgen import history
+from newsgen import cloudevent, history
 from newsgen.config import Settings
 from newsgen.desk import actions
 from newsgen.desk.ledger import Ledger
 from newsgen.desk.store import NoteStore
 from newsgen.errors import RecordError
-from newsgen.messages import NOTE_SCHEMA, dump
+from newsgen.messages import dump
 from newsgen.records import RecordValidator
 from newsgen.routing import EDIT_HEADER
 
@@ -47,6 +47,7 @@ class DeskActions:
         self.bus = bus
         self.ledger = ledger
         self.validator = validator or RecordValidator(settings.schemas_dir)
+        self.ce_source = f"{settings.cloudevents_source}/desk"
 
     # --- helpers ---------------------------------------------------------------------------------
     def note(self, key: str) -> dict[str, Any]:
@@ -88,7 +89,7 @@ class DeskActions:
         where = history.place(note)
         message = actions.approval(note, editor)
         value = dump(message)
-        headers = [("schema", actions.APPROVAL_SCHEMA.encode()), ("idempotency-key", key.encode())]
+        headers = cloudevent.approved_headers(message, self.ce_source, actions.APPROVAL_SCHEMA)
         decision, at = self.ledger.approve(
             group, key, where, lambda: self._publish(self.settings.approved_topic, group, value, headers))
         if decision == "backwards":
@@ -108,7 +109,7 @@ class DeskActions:
         verdict = actions.check_text(note, text)
         message = actions.edited_note(note, text, edit, editor, verdict)
         group = self.store.group_of(note)
-        headers = [("schema", NOTE_SCHEMA.encode()), ("idempotency-key", message.key.encode())]
+        headers = cloudevent.note_headers(message, self.ce_source)
         at, current = self.ledger.publish_note(
             group, message.key, revision, lambda kafka_key: self._publish(self.settings.notes_topic, kafka_key,
                                                                           dump(message), headers))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from newsgen.history import label, place
+from newsgen.records import reader_view
 
 #: record type -> the sport (or kind) the desk filters by
 SPORTS = {"football_match": "football", "hockey_match": "hockey", "basketball_game": "basketball",
@@ -67,7 +68,7 @@ def key_facts(record_type: str, record: dict[str, Any]) -> list[tuple[str, str]]
         add("tournament", r.get("tournament"))
         add("round", r.get("round"))
         add("date", " ".join(str(v) for v in (r.get("date"), r.get("time")) if v))
-        add("venue", r.get("venue"))
+        add("venue", reader_view(r).get("venue"))      # football_match 2: a structured venue
     elif record_type == "news_event":
         add("headline", r.get("headline"))
         add("who", r.get("who"))
