@@ -88,7 +88,9 @@ def setup(settings: Any, service_name: str) -> bool:
             if isinstance(existing, TracerProvider):      # set up by the embedding program (or a test)
                 provider = existing
             else:
-                attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": service_name}
+                attributes: dict[str, Any] = {"process.pid": os.getpid()}
+                if not os.environ.get("OTEL_SERVICE_NAME"):
+                    attributes["service.name"] = service_name
                 provider = TracerProvider(resource=Resource.create(attributes))
                 trace.set_tracer_provider(provider)
         if kind == "file":

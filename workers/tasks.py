@@ -109,15 +109,15 @@ def _trace_context(request) -> Any:
 @app.task(name="newsgen.generate_note", bind=True, max_retries=None)
 def generate_note(self, message: dict) -> dict:
     """Write the note for one task message and publish it (see the module docstring for the policy)."""
+    rt = runtime()                                  # first: it sets tracing up in this process
     key = message.get("key") if isinstance(message, dict) else None
     with tracing.span("generate_note", {tracing.KEY: key, "messaging.system": "celery",
                                         "newsgen.attempt": self.request.retries + 1},
                       kind=tracing.CONSUMER, context=_trace_context(self.request)):
-        return _generate_note(self, message)
+        return _generate_note(self, rt, message)
 
 
-def _generate_note(self, message: dict) -> dict:
-    rt = runtime()
+def _generate_note(self, rt: WorkerRuntime, message: dict) -> dict:
     settings = rt.settings
     key = message.get("key") if isinstance(message, dict) else None
     try:
