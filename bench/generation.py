@@ -11,19 +11,28 @@ vocabulary 50,264; tokenizer trained on the project's texts), exports it to ONNX
 (``football_match/note.ru.j2``) and generates exactly ``--new-tokens`` tokens per note with the default
 sampling settings and a fixed seed per record (no stop string, no EOS), in batches of ``--batch-size``:
 
-    transformers   GPT2LMHeadModel.generate on left-padded full prompts (the few-shot prefix every time)
-    newsgen-*      DecodingGenerator: shared-prefix KV computed once, cascade attention, vectorised sampling
-    *+grounded     the same under each record's strict grounding (newsgen.generation.grounding): its
-                   ratio_to_ungrounded is what grounded decoding costs
+    transformers               GPT2LMHeadModel.generate on left-padded full prompts (the prefix every time)
+    transformers+prefix-kv     the same with the shared prefix's KV computed once and passed to every batch
+                               as its cache (reuses the prefix)
+    transformers+prompt-lookup generate(prompt_lookup_num_tokens=10), transformers' own prompt-lookup
+                               speculative decoding; batch size 1 (assisted generation refuses more)
+    ctranslate2-fp32/-int8     CTranslate2 Generator.generate_batch with the prefix as static_prompt (its
+                               state after the prefix is cached: reuses the prefix); skipped with a message
+                               when the ctranslate2 package is missing
+    newsgen-*                  DecodingGenerator: shared-prefix KV computed once, cascade attention, vectorised
+                               sampling, continuous batching (reuses the prefix)
+    *+grounded                 the same under each record's strict grounding (newsgen.generation.grounding):
+                               its ratio_to_ungrounded is what grounded decoding costs
 
 Batches run round robin over the runners (order rotated each round), so load from other processes hits them
-alike; transformers runs ``--baseline-records`` spread over the run. Prints notes/s, tokens/s, the ratio to
-transformers, the FLOPs each runner executed per second against an fp32 matmul peak measured in this run,
-and writes everything to bench/results/generation.json.
+alike; the transformers runners run ``--baseline-records`` spread over the run. Prints notes/s, tokens/s, the
+ratio of every newsgen runner to every baseline, the FLOPs each runner executed per second against an fp32
+matmul peak measured in this run, and writes everything to bench/results/generation.json.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -133,8 +142,9 @@ class FlopCounter:
 
     def hook_hf(self, model: Any) -> None:
         def pre(_module, _args, kwargs):
-            ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
-            self.add(ids.shape[0], ids.shape[1], mask.shape[1])
+            ids, mask, past = kwargs["input_ids"], kwargs.get("attention_mask"), kwargs.get("past_key_values")
+            cached = past.get_seq_length() if past is not None and hasattr(past, "get_seq_length") else 0
+            self.add(ids.shape[0], ids.shape[1], mask.shape[1] if mask is not None else cached + ids.shape[1])
 
         model.register_forward_pre_hook(pre, with_kwargs=True)
 
@@ -188,12 +198,160 @@ class TransformersRunner:
                                       no_repeat_ngram_size=p.no_repeat_ngram_size, max_new_tokens=p.max_new_tokens,
                                       min_new_tokens=p.max_new_tokens, pad_token_id=self.tok.pad_token_id,
                                       eos_token_id=None)
+        self.last = out[:, enc["input_ids"].shape[1]:]
         return (out.shape[1] - enc["input_ids"].shape[1]) * out.shape[0]
+
+
+def prefix_and_suffixes(tok: Any, requests: list[GenerationRequest]) -> tuple[list[int], list[list[int]]]:
+    """Token ids of the batch's shared prefix and of each prompt after it (tokenised apart, as newsgen does)."""
+    prefix = requests[0].prefix
+    if any(r.prefix != prefix for r in requests):
+        raise ValueError("a batch of this benchmark shares one prefix")
+    encode = lambda text: tok(text, add_special_tokens=False)["input_ids"] if text else []  # noqa: E731
+    return encode(prefix), [encode(r.prompt[len(prefix):]) for r in requests]
+
+
+class TransformersPrefixRunner(TransformersRunner):
+    """transformers ``generate`` with the shared prefix's KV computed once and handed to every batch as its
+    ``past_key_values`` (rows laid out ``prefix | left padding | record``, padding masked)."""
+
+    reuses_prefix = True
+
+    def __init__(self, model_dir: Path, flops: FlopCounter):
+        super().__init__(model_dir, flops)
+        self._prefix: tuple[tuple[int, ...], Any] | None = None
+
+    def _prefix_kv(self, ids: list[int]) -> Any:
+        if self._prefix is None or self._prefix[0] != tuple(ids):
+            with torch.inference_mode():
+                ids_t = torch.tensor([ids])
+                out = self.model(input_ids=ids_t, attention_mask=torch.ones_like(ids_t), use_cache=True)
+            layers = out.past_key_values
+            self._prefix = (tuple(ids), [(layers.layers[i].keys, layers.layers[i].values)
+                                         if hasattr(layers, "layers") else layers[i][:2]
+                                         for i in range(self.model.config.n_layer)])
+        return self._prefix[1]
+
+    def run(self, requests: list[GenerationRequest]) -> int:
+        from transformers import DynamicCache
+
+        p = requests[0].sampling
+        torch.manual_seed(p.seed)
+        prefix, suffixes = prefix_and_suffixes(self.tok, requests)
+        B, width = len(requests), max(len(s) for s in suffixes)
+        ids = torch.full((B, len(prefix) + width), self.tok.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        ids[:, :len(prefix)], mask[:, :len(prefix)] = torch.tensor(prefix), 1
+        for b, s in enumerate(suffixes):
+            ids[b, ids.shape[1] - len(s):], mask[b, ids.shape[1] - len(s):] = torch.tensor(s), 1
+        cache = DynamicCache()
+        for i, (k, v) in enumerate(self._prefix_kv(prefix)):     # a fresh copy per batch: generate appends
+            cache.update(k.expand(B, -1, -1, -1).contiguous(), v.expand(B, -1, -1, -1).contiguous(), i)
+        # transformers 5.x renamed past_key_values to cache; older releases only know the former
+        arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids, attention_mask=mask, **{arg: cache}, do_sample=True,
+                                      temperature=p.temperature, top_k=p.top_k, top_p=p.top_p,
+                                      repetition_penalty=p.repetition_penalty,
+                                      no_repeat_ngram_size=p.no_repeat_ngram_size, max_new_tokens=p.max_new_tokens,
+                                      min_new_tokens=p.max_new_tokens, pad_token_id=self.tok.pad_token_id,
+                                      eos_token_id=None)
+        self.last = out[:, ids.shape[1]:]
+        return (out.shape[1] - ids.shape[1]) * out.shape[0]
+
+
+class TransformersLookupRunner(TransformersRunner):
+    """transformers ``generate(prompt_lookup_num_tokens=...)``, its own prompt-lookup speculative decoding; it
+    refuses batches (assisted generation is batch size 1 only), so the records run one at a time."""
+
+    def __init__(self, model_dir: Path, flops: FlopCounter, lookahead: int = 10):
+        super().__init__(model_dir, flops)
+        self.lookahead = lookahead
+
+    def run(self, requests: list[GenerationRequest]) -> int:
+        return sum(self._one(r) for r in requests)
+
+    def _one(self, r: GenerationRequest) -> int:
+        p = r.sampling
+        torch.manual_seed(p.seed)
+        enc = self.tok([r.prompt], return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, do_sample=True, temperature=p.temperature, top_k=p.top_k,
+                                      top_p=p.top_p, repetition_penalty=p.repetition_penalty,
+                                      no_repeat_ngram_size=p.no_repeat_ngram_size, max_new_tokens=p.max_new_tokens,
+                                      min_new_tokens=p.max_new_tokens, pad_token_id=self.tok.pad_token_id,
+                                      eos_token_id=None, prompt_lookup_num_tokens=self.lookahead)
+        return out.shape[1] - enc["input_ids"].shape[1]
+
+
+def ctranslate2_model(model_dir: Path, precision: str) -> Path:
+    """``model_dir`` converted with CTranslate2's TransformersConverter (cached next to it).
+
+    Its GPT-2 loader wants one vocabulary entry per embedding row and an ``unk_token``; the benchmark's
+    tokenizer is smaller than the ruGPT-3-sized embedding, so the missing rows get placeholder names."""
+    import ctranslate2
+    from ctranslate2.converters import transformers as ct2_hf
+
+    out = model_dir / f"ct2-{precision}"
+    if (out / "model.bin").is_file():
+        return out
+
+    class Loader(ct2_hf.GPT2Loader):
+        def get_vocabulary(self, model, tokenizer):
+            tokens = super().get_vocabulary(model, tokenizer)
+            return tokens + [f"<ct2-unused-{i}>" for i in range(len(tokens), model.config.vocab_size)]
+
+        def set_config(self, config, model, tokenizer):
+            super().set_config(config, model, tokenizer)
+            config.unk_token = tokenizer.unk_token or f"<ct2-unused-{model.config.vocab_size - 1}>"
+
+    saved = ct2_hf._MODEL_LOADERS["GPT2Config"]
+    ct2_hf._MODEL_LOADERS["GPT2Config"] = Loader()
+    try:
+        t = time.perf_counter()
+        ctranslate2.converters.TransformersConverter(str(model_dir)).convert(
+            str(out), quantization=None if precision == "fp32" else precision, force=True)
+        print(f"  converted to CTranslate2 {precision} in {time.perf_counter() - t:.0f} s", flush=True)
+    finally:
+        ct2_hf._MODEL_LOADERS["GPT2Config"] = saved
+    return out
+
+
+class CTranslate2Runner:
+    """CTranslate2 ``Generator.generate_batch`` with the shared prefix as ``static_prompt`` (its model state
+    after the prefix is cached and reused), the same sampling settings, exactly ``max_new_tokens`` each."""
+
+    reuses_prefix = True
+
+    def __init__(self, model_dir: Path, precision: str):
+        import ctranslate2
+        from transformers import AutoTokenizer
+
+        self.tok = AutoTokenizer.from_pretrained(model_dir)
+        self.generator = ctranslate2.Generator(str(ctranslate2_model(model_dir, precision)), device="cpu",
+                                               compute_type={"fp32": "float32"}.get(precision, precision),
+                                               intra_threads=os.cpu_count() or 0)
+
+    def run(self, requests: list[GenerationRequest]) -> int:
+        import ctranslate2
+
+        p = requests[0].sampling
+        ctranslate2.set_random_seed(p.seed)
+        prefix, suffixes = prefix_and_suffixes(self.tok, requests)
+        names = self.tok.convert_ids_to_tokens
+        out = self.generator.generate_batch(
+            [names(s) for s in suffixes], static_prompt=names(prefix), include_prompt_in_result=False,
+            max_length=p.max_new_tokens, min_length=p.max_new_tokens, sampling_temperature=p.temperature,
+            sampling_topk=p.top_k, sampling_topp=p.top_p, repetition_penalty=p.repetition_penalty,
+            no_repeat_ngram_size=p.no_repeat_ngram_size)
+        return sum(len(r.sequences_ids[0]) for r in out)
 
 
 class NewsgenRunner:
     """A newsgen :class:`DecodingGenerator`, EOS off so every note gets exactly ``max_new_tokens``; with
     ``groundings`` (prompt -> Grounding) each request is decoded under its record's strict grounding."""
+
+    reuses_prefix = True
 
     def __init__(self, generator: Any, flops: FlopCounter, groundings: dict[str, Any] | None = None):
         self.generator = generator
@@ -218,6 +376,12 @@ def load_runner(name: str, model_dir: Path, flops: FlopCounter, groundings: dict
 
     if name == "transformers":
         return TransformersRunner(model_dir, flops)
+    if name == "transformers+prefix-kv":
+        return TransformersPrefixRunner(model_dir, flops)
+    if name == "transformers+prompt-lookup":
+        return TransformersLookupRunner(model_dir, flops)
+    if name.startswith("ctranslate2-"):
+        return CTranslate2Runner(model_dir, name.rsplit("-", 1)[1])
     base, grounded = name.removesuffix("+grounded"), name.endswith("+grounded")
     generator = (load_torch_generator(str(model_dir)) if base == "newsgen-torch"
                  else load_onnx_generator(export(model_dir, base.rsplit("-", 1)[1])))
@@ -231,7 +395,8 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=96)
     ap.add_argument("--baseline-records", type=int, default=None,
                     help="time transformers on the first N records only (it is the slow one); default: all")
-    ap.add_argument("--runners", default="transformers,newsgen-torch,newsgen-onnx-fp32,newsgen-onnx-fp32+grounded,"
+    ap.add_argument("--runners", default="transformers,transformers+prefix-kv,transformers+prompt-lookup,"
+                    "ctranslate2-fp32,ctranslate2-int8,newsgen-torch,newsgen-onnx-fp32,newsgen-onnx-fp32+grounded,"
                     "newsgen-onnx-int8", help="comma-separated; '<newsgen runner>+grounded' decodes under strict "
                     "record grounding (its ratio_to_ungrounded is the cost of grounding)")
     ap.add_argument("--work-dir", type=Path, default=None, help="model and exports cache [<state_dir>/bench]")
@@ -272,6 +437,10 @@ def main() -> None:
           f"{s.repetition_penalty}, no_repeat_ngram_size {s.no_repeat_ngram_size}", flush=True)
 
     names = args.runners.split(",")
+    if any(n.startswith("ctranslate2-") for n in names) and not _has_module("ctranslate2"):
+        print("ctranslate2 is not installed (pip install ctranslate2, or the project's 'bench' extra): "
+              "skipping the CTranslate2 baselines", flush=True)
+        names = [n for n in names if not n.startswith("ctranslate2-")]
     flops = {name: FlopCounter(cfg) for name in names}
     runners = {name: load_runner(name, model_dir, flops[name], groundings) for name in names}  # not timed
     batches = [requests[i:i + args.batch_size] for i in range(0, len(requests), args.batch_size)]
@@ -281,7 +450,7 @@ def main() -> None:
     # round robin over batches, order rotated each round: load from other processes hits every runner alike
     for b, batch in enumerate(batches):
         for name in names[b % len(names):] + names[:b % len(names)]:
-            if name == "transformers" and b not in baseline_at:
+            if name.startswith("transformers") and b not in baseline_at:
                 continue
             wall, cpu = time.perf_counter(), time.process_time()
             tokens = runners[name].run(batch)
@@ -296,6 +465,7 @@ def main() -> None:
                          "tokens_per_s": round(tokens / seconds, 2), "gflop": round(flops[name].flops / 1e9, 1),
                          "gflop_per_s": round(flops[name].flops / seconds / 1e9, 1),
                          "percent_of_peak": round(100 * flops[name].flops / seconds / 1e9 / peak, 1),
+                         "reuses_prefix": getattr(runners[name], "reuses_prefix", False),
                          **{k: round(v, 1) for k, v in getattr(runners[name], "phases", {}).items()}}
 
     base = results.get("transformers", {}).get("notes_per_s")
@@ -305,6 +475,10 @@ def main() -> None:
         plain = results.get(name.removesuffix("+grounded")) if name.endswith("+grounded") else None
         if plain:
             r["ratio_to_ungrounded"] = round(r["notes_per_s"] / plain["notes_per_s"], 3)
+    baselines = [n for n in results if not n.startswith("newsgen-")]
+    for name, r in results.items():
+        if name.startswith("newsgen-"):
+            r["ratio_to"] = {b: round(r["notes_per_s"] / results[b]["notes_per_s"], 2) for b in baselines}
     if {"newsgen-onnx-fp32", "newsgen-onnx-int8"} <= set(results):
         results["newsgen-onnx-int8"]["ratio_to_onnx_fp32"] = round(
             results["newsgen-onnx-int8"]["notes_per_s"] / results["newsgen-onnx-fp32"]["notes_per_s"], 2)
@@ -323,14 +497,27 @@ def main() -> None:
     print(f"written to {args.out}")
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def markdown(report: dict[str, Any]) -> str:
-    """The results as a Markdown table (for the README)."""
-    lines = ["| runner | records | notes/s | tokens/s | x transformers | GFLOP/s (% of matmul peak) |",
-             "|---|---:|---:|---:|---:|---:|"]
+    """The results as Markdown tables (for the README): every runner, then newsgen against each baseline."""
+    lines = ["| runner | reuses prefix | records | notes/s | tokens/s | x transformers | GFLOP/s (% of matmul peak) |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for name, r in report["runners"].items():
         ratio = f"{r['ratio_to_transformers']:.1f}" if r.get("ratio_to_transformers") else "-"
-        lines.append(f"| {name} | {r['records']} | {r['notes_per_s']:.3f} | {r['tokens_per_s']:.1f} | {ratio} | "
-                     f"{r['gflop_per_s']:.0f} ({r['percent_of_peak']:.0f}%) |")
+        flops = f"{r['gflop_per_s']:.0f} ({r['percent_of_peak']:.0f}%)" if r["gflop"] else "-"
+        lines.append(f"| {name} | {'yes' if r.get('reuses_prefix') else 'no'} | {r['records']} | "
+                     f"{r['notes_per_s']:.3f} | {r['tokens_per_s']:.1f} | {ratio} | {flops} |")
+    ours = {n: r for n, r in report["runners"].items() if r.get("ratio_to")}
+    baselines = next(iter(ours.values()))["ratio_to"] if ours else {}
+    if baselines:
+        lines += ["", "| newsgen runner | " + " | ".join(f"x {b}" for b in baselines) + " |",
+                  "|---|" + "---:|" * len(baselines)]
+        lines += [f"| {n} | " + " | ".join(f"{x:.2f}" for x in r["ratio_to"].values()) + " |" for n, r in ours.items()]
     return "\n".join(lines)
 
 
