@@ -37,9 +37,11 @@ def key_and_headers(raw: bytes, validator: RecordValidator) -> tuple[bytes | Non
     headers = []
     if isinstance(record_type, str) and record_type in validator.record_types:
         # the version the record is written in: its own schema_version field, else the latest it is valid
-        # under (an invalid record: the latest, and the bridge says why it is invalid)
-        version = validator.detect_version(obj) or validator.schema_version(record_type)
-        headers.append(("schema", f"{record_type}/{version}".encode()))
+        # under; none for a record valid under no version (the bridge reads it as the version it breaks
+        # least, and its dead letter names the real mistake)
+        version = validator.detect_version(obj)
+        if version is not None:
+            headers.append(("schema", f"{record_type}/{version}".encode()))
     return key, headers
 
 

@@ -122,3 +122,13 @@ def test_hostile_headers_never_raise():
     for headers in ([(None, b"x")], [("content-type", None)], [("ce_id", None)], None, [],
                     [("content-type", b"\xff")], [(b"ce_id", b"1")]):
         assert isinstance(cloudevent.unwrap(b"{}", headers), cloudevent.Inbound)
+
+
+def test_approval_headers_are_a_valid_binary_cloudevent():
+    from newsgen.desk.actions import APPROVAL_SCHEMA, approval
+
+    message = approval(note().model_dump(mode="json", by_alias=True), "editor")
+    headers = cloudevent.approved_headers(message, "/newsgen/desk", APPROVAL_SCHEMA)
+    event = ce_kafka.from_binary_event(sdk_message(headers, message.model_dump_json(by_alias=True).encode()))
+    assert (event.get_type(), event.get_id(), event.get_subject()) == ("newsgen.approved.v1", "m:1:note:3", "m:1")
+    assert dict(headers)["schema"] == APPROVAL_SCHEMA.encode()

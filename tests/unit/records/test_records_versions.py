@@ -126,3 +126,5 @@ def test_the_producer_stamps_the_version_the_record_is_written_in(validator, v1,
     assert key_and_headers(json.dumps(v2).encode(), validator)[1] == [("schema", b"football_match/2")]
     assert key_and_headers(json.dumps({**v1, "schema_version": 5}).encode(), validator)[1] == \
         [("schema", b"football_match/5")]
+    invalid = {**v1, "score": {"home": -1, "away": 0}}
+    assert key_and_headers(json.dumps(invalid).encode(), validator)[1] == [], "the bridge finds its closest version"
