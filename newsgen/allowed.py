@@ -40,8 +40,10 @@ _EXAMPLE_TEXTS = ("note", "summary", "rewrite", "text")
 
 
 def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: str = "",
-                  frame: Iterable[str] = (), lexicon: Lexicon | None = None) -> Grounding | None:
-    """The grounding of one request (None when ``mode == "off"``)."""
+                  frame: Iterable[str] = (), lexicon: Lexicon | None = None,
+                  slots: Iterable[str] = ()) -> Grounding | None:
+    """The grounding of one request (None when ``mode == "off"``); ``slots`` are the slot tokens a slot
+    model may write for this record (:meth:`newsgen.slots.Slots.tokens`)."""
     if mode == "off":
         return None
     lexicon = lexicon or default_lexicon()
@@ -52,7 +54,8 @@ def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: s
     words = {w for n in names for w in _words(n)} | set(frame) | set(_capitalised(prompt[len(prefix):]))
     words |= {w[0] for n in names for w in WORD.findall(n) if w[:1].isupper()}   # initials: «А. Мостовой»
     return Grounding(mode=mode, numbers=frozenset(_numbers(exp)),
-                     quoted=frozenset(f"«{n}»" for n in names if len(n) <= 80), words=frozenset(words))
+                     quoted=frozenset(f"«{n}»" for n in names if len(n) <= 80), words=frozenset(words),
+                     slots=frozenset(slots))
 
 
 def _numbers(exp) -> Iterable[str]:

@@ -42,10 +42,12 @@ def sampling_for(settings: Settings, key: str, candidate: int = 0,
     return SamplingParams(**values, seed=sampling_seed(s.seed, key, candidate))
 
 
-def grounding_of(settings: Settings, task: TaskMessage) -> Grounding | None:
-    """What the task's text may state (:mod:`newsgen.allowed`); None when grounding is off."""
+def grounding_of(settings: Settings, task: TaskMessage, slots: Slots | None = None) -> Grounding | None:
+    """What the task's text may state (:mod:`newsgen.allowed`), with the record's ``slots`` for a slot
+    model; None when grounding is off."""
     frame = frame_words(str(settings.templates_dir), task.record_type, task.language)
-    return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame)
+    return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame,
+                         slots=slots.tokens() if slots is not None else ())
 
 
 def model_prompt(task: TaskMessage, fmt: PromptFormat = PromptFormat(),
@@ -86,8 +88,8 @@ class NoteWriter:
                                          if not needs_model(t.record)}
         pending = [t for t in tasks if t.key not in notes]
         rejected: dict[str, list[Candidate]] = {t.key: [] for t in pending}
-        grounding = {t.key: grounding_of(self.settings, t) for t in pending}
         prompts = {t.key: model_prompt(t, self.prompt_format) for t in pending}
+        grounding = {t.key: grounding_of(self.settings, t, prompts[t.key][2]) for t in pending}
         for candidate in range(self.settings.candidates):
             if not pending:
                 break

@@ -33,6 +33,8 @@ FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": 
 #: every token a slot model's tokenizer adds
 TOKENS = SLOTS + tuple(FORMS.values())
 _TOKEN = re.compile(r"⟦([a-z]+)⟧(?:⟦([a-z]+)⟧)?")
+#: one slot or form token
+SLOT_TOKEN = re.compile(r"⟦[a-z]+⟧")
 _FORM_OF = {token: form for form, token in FORMS.items()}
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
 _WORD_BEFORE = re.compile(r"(\w+)(\s+)$")
@@ -96,6 +98,10 @@ class Slots:
         order = sorted(first, key=first.get) + rest
         self.entities = [found[i] for i in order][:len(SLOTS)]
         self._slot_of = {i: SLOTS[n] for n, i in enumerate(order[:len(SLOTS)])}
+
+    def tokens(self) -> tuple[str, ...]:
+        """The slot tokens a text about this record may hold: its slots and every form token."""
+        return SLOTS[:len(self.entities)] + tuple(FORMS.values())
 
     def _surfaces(self, e: Entity) -> Iterable[tuple[str, str]]:
         if self.language != "ru":

@@ -8,6 +8,8 @@ between two tokens is read when it is complete) as free text and three kinds of 
             an English one (``23rd``) may follow. A digit never starts a number right after a digit and a
             joiner, so a forbidden ``2:3`` cannot be assembled from the allowed ``2`` and ``3``.
     quoted  ``«…»`` must be one of ``Grounding.quoted`` (mode ``strict``).
+    slot    ``⟦…⟧``, a pointer slot of a slot model (:mod:`newsgen.slots`), must be one of ``Grounding.slots``
+            (any mode but off; a request without slots writes ``⟦`` as free text).
     name    a word that starts with a capital letter must be one of ``Grounding.words`` (mode ``strict``);
             a capital letter right after a letter is refused.
 
@@ -39,23 +41,24 @@ JOINERS = ":-–—+.,/ \u00a0\u202f"
 _GLUED = re.compile(r"\d(?:\s?[:\-–—+/]\s?|[.,])$")
 _EN_ORDINALS = ("st", "nd", "rd", "th")
 _CTX = 8
-FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN = range(6)
+FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN, SLOT = range(7)
 
 
 @dataclass(frozen=True)
 class Grounding:
-    """What one request may write: allowed number strings, quoted names and capitalised words."""
+    """What one request may write: allowed number strings, quoted names, capitalised words and slot tokens."""
 
     mode: str = "strict"
     numbers: frozenset[str] = frozenset()
     quoted: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
+    slots: frozenset[str] = frozenset()
     _sorted: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"grounding must be one of {', '.join(MODES)}, not {self.mode!r}")
-        for name in ("numbers", "quoted", "words"):
+        for name in ("numbers", "quoted", "words", "slots"):
             values = frozenset(unicodedata.normalize("NFC", v) for v in getattr(self, name) if v)
             object.__setattr__(self, name, values)
             self._sorted[name] = tuple(sorted(values))
@@ -82,6 +85,8 @@ class State:
 
 
 def _free(g: Grounding, ctx: str, ch: str) -> State | None:
+    if ch == "⟦" and g.slots:
+        return State(SLOT, ch, ctx)
     if ch.isdigit():
         if not "0" <= ch <= "9" or _GLUED.search(ctx) or not g.has_prefix("numbers", ch):
             return None
@@ -137,6 +142,10 @@ def feed(g: Grounding, st: State, ch: str) -> State | None:
         if st.buf in _EN_ORDINALS and not (ch.isalpha() or ch.isdigit()):
             return _close(g, st.ctx + st.buf, ch)
         return None
+    if st.mode == SLOT:
+        if not g.has_prefix("slots", buf):
+            return None
+        return State(FREE, "", (st.ctx + buf)[-_CTX:]) if buf in g.slots else State(SLOT, buf, st.ctx)
     if st.mode == QUOTE:
         if not g.has_prefix("quoted", buf):
             return None
@@ -172,7 +181,7 @@ def advance(g: Grounding, st: State, data: bytes) -> State | None:
     return State(state.mode, state.buf, state.ctx, tail)
 
 
-_KINDS = {NUM: "numbers", QUOTE: "quoted", NAME: "words"}
+_KINDS = {NUM: "numbers", QUOTE: "quoted", NAME: "words", SLOT: "slots"}
 
 
 def _may_continue(g: Grounding, st: State, tail: bytes) -> bool:
@@ -217,7 +226,7 @@ def can_end(g: Grounding, st: State) -> bool:
         return st.buf in g.words
     if st.mode == SUFFIX_EN:
         return st.buf in _EN_ORDINALS
-    return st.mode != QUOTE
+    return st.mode not in (QUOTE, SLOT)
 
 
 def start(g: Grounding, prompt: str) -> State:
@@ -264,9 +273,13 @@ class TokenTable:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»" for c in text)
-        #: tokens that never write text (special tokens, ids past the tokenizer's vocabulary)
-        self.unusable = np.array([i for i, b in enumerate(self.bytes) if b is None], dtype=np.int64)
+            self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
+        #: the same as an array, for a vectorised look at a row's best tokens
+        self.plain_mask = np.array(self.plain, dtype=bool)
+        #: ids from here on never write text (an embedding larger than the tokenizer's vocabulary) ...
+        self.usable_end = max((i + 1 for i, b in enumerate(self.bytes) if b is not None), default=0)
+        #: ... nor do these below it (special tokens)
+        self.unusable = np.array([i for i, b in enumerate(self.bytes[:self.usable_end]) if b is None], dtype=np.int64)
 
 
 def _byte_decoder() -> dict[str, int]:
@@ -321,22 +334,30 @@ class RowConstraint:
     def mask(self, scores: np.ndarray, keep: int) -> int:
         """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the
         ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on)."""
-        V = scores.shape[0]
-        eos = scores[self.eos] if self.eos is not None and self.eos < V else None
-        scores[self.table.unusable[self.table.unusable < V]] = -np.inf
+        end = min(scores.shape[0], self.table.usable_end)
+        eos = scores[self.eos] if self.eos is not None and self.eos < scores.shape[0] else None
+        scores[end:] = -np.inf
+        scores[self.table.unusable[self.table.unusable < end]] = -np.inf
         if eos is not None:                 # end of sequence is a special token: allowed where the text may end
             scores[self.eos] = eos if can_end(self.g, self.state) else -np.inf
+        V = max(end, self.eos + 1) if eos is not None else end
+        row = scores[:V]
+        if self._free and not self.state.tail and keep < V:
+            # free text: when the k best are all plain tokens, they are the k best allowed ones
+            top = np.argpartition(-row, keep - 1)[:keep]
+            if self.table.plain_mask[top].all() and np.isfinite(row[top]).all():
+                return keep
         found, width, seen = 0, min(V, 2 * keep + 16), set()
         while True:
-            top = np.argpartition(-scores, width - 1)[:width] if width < V else np.arange(V)
-            for token in top[np.argsort(-scores[top], kind="stable")].tolist():
+            top = np.argpartition(-row, width - 1)[:width] if width < V else np.arange(V)
+            for token in top[np.argsort(-row[top], kind="stable")].tolist():
                 if token in seen:
                     continue
-                if scores[token] == -np.inf:
+                if row[token] == -np.inf:
                     return found
                 seen.add(token)
                 if not self._allows(token):
-                    scores[token] = -np.inf
+                    row[token] = -np.inf
                 else:
                     found += 1
                     if found >= keep:

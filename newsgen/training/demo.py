@@ -32,7 +32,7 @@ class DemoConfig:
     heldout: int = 10               # narrated held-out records per sport (``heldout`` name split) in the report
     types: tuple[str, ...] = ("football_match", "hockey_match", "basketball_game")
     languages: tuple[str, ...] = ("ru", "en")
-    vocab_size: int = 4000
+    vocab_size: int = 2000          # BPE over the slotted texts: frame words and numbers (the LM head is much of a step)
     n_layer: int = 2                # two layers learn to copy names and numbers from the record; more are slower
     n_embd: int = 128               # 128 wide: steps twice as cheap as 256, lower validation loss in the same time
     n_head: int = 4
@@ -53,7 +53,7 @@ class DemoConfig:
     seed: int = 0
     #: the sampling the demo model recommends (its generation_config.json): no repetition penalty and no
     #: n-gram ban, since a note repeats scorers' names and score patterns; a cooler temperature
-    sampling: tuple[tuple[str, Any], ...] = (("do_sample", True), ("temperature", 0.5), ("top_k", 40), ("top_p", 0.95),
+    sampling: tuple[tuple[str, Any], ...] = (("do_sample", True), ("temperature", 0.3), ("top_k", 40), ("top_p", 0.95),
                                              ("repetition_penalty", 1.0), ("no_repeat_ngram_size", 0))
 
 
@@ -99,7 +99,9 @@ def build_demo_model(out_dir: Path, cfg: DemoConfig = DemoConfig(), report_path:
     import torch
 
     from newsgen.generation.tiny import TinyConfig, build_tiny_model, corpus_texts
-    from newsgen.training.finetune import FinetuneConfig, finetune
+    from newsgen.generation.base import PromptFormat
+    from newsgen.slots import SLOT_TOKEN
+    from newsgen.training.finetune import FinetuneConfig, finetune, seed_texts
     from newsgen.training.synth import SynthStats, make_pairs
 
     say = progress or (lambda _info: None)
@@ -113,7 +115,13 @@ def build_demo_model(out_dir: Path, cfg: DemoConfig = DemoConfig(), report_path:
     synth_s = time.monotonic() - started
     base = out_dir.parent / (out_dir.name + ".base")
     say({"stage": "training tokenizer, building the base model"})
-    texts = corpus_texts() + [p["note"] for p in random.Random(cfg.seed).sample(pairs, min(len(pairs), 4000))]
+    fmt = PromptFormat(examples=cfg.seed_examples and not cfg.slots, slots=cfg.slots)
+    sample = random.Random(cfg.seed).sample(pairs, min(len(pairs), 4000))
+    if cfg.slots:    # the texts the model reads and writes, slot tokens left out (they are added whole)
+        texts = corpus_texts() + [SLOT_TOKEN.sub(" ", rest + target) for rest, target in
+                                  (t[1:] for t in seed_texts(sample, fmt) if t is not None)]
+    else:
+        texts = corpus_texts() + [p["note"] for p in sample]
     build_tiny_model(base, texts, TinyConfig(vocab_size=cfg.vocab_size, n_layer=cfg.n_layer, n_embd=cfg.n_embd,
                                              n_head=cfg.n_head, n_positions=cfg.n_positions, seed=cfg.seed,
                                              dropout=cfg.dropout))

@@ -28,9 +28,9 @@ import math
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from newsgen.errors import ModelError
 from newsgen.generation.base import PromptFormat
@@ -98,10 +98,11 @@ def target_text(prompt: str, lead: str, note: str) -> str:
     return text + "\n"
 
 
-def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
-                   templates_dir: Path | None = None, fmt: PromptFormat = PromptFormat()) -> tuple[list[Example], int]:
-    """Render each pair's seed as a model of prompt format ``fmt`` reads it and tokenise it with its note;
-    returns the examples and how many were skipped (too long or no template)."""
+def seed_texts(pairs: Sequence[dict[str, Any]], fmt: PromptFormat = PromptFormat(),
+               templates_dir: Path | None = None) -> Iterator[tuple[str, str, str] | None]:
+    """``(prefix, rest of the prompt, target)`` of each pair as a model of prompt format ``fmt`` reads and
+    writes it (None for a pair with no seed): the seed rendered as the worker renders it, then served as
+    :func:`newsgen.notes.model_prompt` serves it."""
     from newsgen.config import load_settings
     from newsgen.errors import NewsgenError
     from newsgen.facts import default_lexicon
@@ -110,25 +111,37 @@ def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: 
 
     renderer = SeedRenderer(templates_dir or load_settings().templates_dir)
     lexicon = default_lexicon()
-    enc = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []  # noqa: E731
-    prefix_ids: dict[str, list[int]] = {}
-    out, skipped = [], 0
     for pair in pairs:
         try:
             seed = renderer.render(pair["record"], pair["task"], pair.get("language", "ru"))
             target = target_text(seed.prompt, seed.lead, pair["note"])
         except (NewsgenError, ValueError, KeyError):
-            skipped += 1
+            yield None
             continue
         if not fmt.examples or fmt.slots:
             seed = seed.without_examples()
+        rest = seed.prompt[len(seed.prefix):]
         if fmt.slots:
-            slots = Slots(pair["record"], pair.get("language", "ru"), lexicon, order_by=seed.prompt)
-            seed = replace(seed, prompt=slots.delex(seed.prompt))
-            target = slots.delex(target, agree=True)
-        if seed.prefix not in prefix_ids:
-            prefix_ids[seed.prefix] = enc(seed.prefix)
-        ex = Example(seed.prefix, prefix_ids[seed.prefix], enc(seed.prompt[len(seed.prefix):]), enc(target))
+            slots = Slots(pair["record"], pair.get("language", "ru"), lexicon, order_by=rest)
+            rest, target = slots.delex(rest), slots.delex(target, agree=True)
+        yield seed.prefix, rest, target
+
+
+def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,
+                   templates_dir: Path | None = None, fmt: PromptFormat = PromptFormat()) -> tuple[list[Example], int]:
+    """Tokenise each pair's :func:`seed_texts`; returns the examples and how many were skipped (too long or
+    no template)."""
+    enc = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []  # noqa: E731
+    prefix_ids: dict[str, list[int]] = {}
+    out, skipped = [], 0
+    for texts in seed_texts(pairs, fmt, templates_dir):
+        if texts is None:
+            skipped += 1
+            continue
+        prefix, rest, target = texts
+        if prefix not in prefix_ids:
+            prefix_ids[prefix] = enc(prefix)
+        ex = Example(prefix, prefix_ids[prefix], enc(rest), enc(target))
         if not ex.rest_ids or len(ex.prefix_ids) + len(ex.rest_ids) + len(ex.target_ids) > max_length:
             skipped += 1
             continue

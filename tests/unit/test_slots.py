@@ -112,3 +112,17 @@ def test_tokens_are_plain_lower_case_text_and_entities_are_unique():
     assert all(re.fullmatch(r"⟦[a-z]+⟧", t) for t in TOKENS) and len(set(TOKENS)) == len(TOKENS)
     record = _match("Зенит", "Зенит ")
     assert [e.text for e in entities(record)].count("Зенит") == 1
+
+
+def test_grounding_lets_a_slot_model_write_only_the_records_slots():
+    from newsgen.allowed import grounding_for
+    from newsgen.generation.grounding import allows_text
+
+    record = _match("Зенит", "Спартак")
+    slots = Slots(record, "ru", default_lexicon())
+    g = grounding_for(record, "strict", slots=slots.tokens())
+    last = SLOTS[len(slots.entities) - 1]
+    assert allows_text(g, f"⟦a⟧ обыграл {last}⟦accs⟧ со счётом 2:1.")
+    assert not allows_text(g, f"⟦a⟧ обыграл {SLOTS[len(slots.entities)]} со счётом 2:1.")
+    assert not allows_text(g, "⟦a⟧ обыграл ⟦b⟧⟦xyz⟧.") and not allows_text(g, "⟦a⟧ обыграл ⟦b")
+    assert allows_text(grounding_for(record, "strict"), "скобка ⟦ без слотов")   # no slots: free text
