@@ -15,9 +15,8 @@ import threading
 import time
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from celery.signals import after_setup_logger, worker_process_shutdown, worker_ready, worker_shutdown
+from opentelemetry import context as otel_context
 from pydantic import ValidationError
 
 from newsgen import metrics, tracing
