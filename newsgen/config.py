@@ -212,6 +212,10 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = SamplingSettings()
     max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
     batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
+    continuous_batching: bool = Field(True, description="requests join a worker's running batch at every decode "
+                                      "step and leave it when done; off = static micro-batches")
+    prompt_lookup_tokens: int = Field(4, ge=0, le=16, description="prompt-lookup speculative decoding: tokens "
+                                      "drafted from the prompt and verified per decode step; 0 = off (same texts)")
     fact_check: bool = Field(True, description="publish only model texts whose facts match the record")
     grounding: Literal["strict", "numbers", "off"] = Field(
         "strict", description="record-grounded decoding: strict = numbers, quoted names and capitalised words "
