@@ -40,6 +40,19 @@ BACKEND_FALLBACKS = Counter("newsgen_backend_fallbacks_total", "Times a backend 
                             ["from", "to", "reason"])
 
 
+DRAFT_TOKENS = Counter("newsgen_draft_tokens_total", "Prompt-lookup draft tokens: proposed, and accepted by "
+                       "verification", ["outcome"])
+DRAFT_ACCEPTED = Histogram("newsgen_draft_accepted_tokens", "Draft tokens accepted per row and decode step that "
+                           "had a draft (each step also writes one token of its own)", buckets=(0, 1, 2, 3, 4, 6, 8))
+
+
+def observe_drafts(proposed: int, accepted: int) -> None:
+    """Record one row's verified draft in one decode step."""
+    DRAFT_TOKENS.labels("proposed").inc(proposed)
+    DRAFT_TOKENS.labels("accepted").inc(accepted)
+    DRAFT_ACCEPTED.observe(accepted)
+
+
 def observe_generation(backend: str, batch_size: int, new_tokens: int, seconds: float) -> None:
     """Record one generate() call."""
     GENERATION_SECONDS.labels(backend).observe(seconds)

@@ -74,7 +74,8 @@ class WorkerRuntime:
                 generator = load_generator(s)
                 log.info("model %s loaded, backend %s, micro-batches of up to %d (wait %d ms)",
                          generator.model_id, generator.backend, s.max_batch_size, s.batch_wait_ms)
-                batching = BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000)
+                batching = BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000,
+                                             continuous=None if s.continuous_batching else False)
                 self._writer = NoteWriter(tracing.TracedGenerator(batching), s)  # spans: generate, prefill, ...
             return self._writer
 

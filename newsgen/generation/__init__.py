@@ -36,4 +36,7 @@ def load_generator(settings: Settings) -> Generator:
     """Build the generator the settings ask for: ``backend`` auto|onnx|torch on ``device`` (see ``selection``)."""
     from newsgen.generation.selection import select_generator
 
-    return select_generator(settings, resolve_model(settings))
+    generator = select_generator(settings, resolve_model(settings))
+    if hasattr(generator, "prompt_lookup"):
+        generator.prompt_lookup = settings.prompt_lookup_tokens
+    return generator

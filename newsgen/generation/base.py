@@ -82,13 +82,16 @@ class ModelRunner(Protocol):
     """One GPT-2 forward step over a batch with a KV cache (``past``, opaque to the caller).
 
     Shapes: ``input_ids`` and ``position_ids`` (B, T) int64; ``attention_mask`` (B, P+T) int64 over the
-    cached P positions and the new T; returns last-position logits (B, V) float32 and the new cache.
+    cached P positions and the new T; returns last-position logits (B, V) float32 (with ``all_logits``,
+    those of every new position, (B, T, V), when the runner's ``all_logits`` attribute says it can) and the
+    new cache.
     """
 
     backend: str
+    all_logits: bool
 
     def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray, position_ids: np.ndarray,
-                past: Any) -> tuple[np.ndarray, Any]:
+                past: Any, all_logits: bool = False) -> tuple[np.ndarray, Any]:
         ...
 
     def expand_past(self, past: Any, batch_size: int) -> Any:

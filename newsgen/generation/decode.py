@@ -43,6 +43,9 @@ class DecodingGenerator:
         self._prefix_cache: OrderedDict[str, tuple[list[int], Any, np.ndarray | None]] = OrderedDict()
         self._prefix_cache_size = prefix_cache_size
         self._tokens: TokenTable | None = None
+        #: prompt-lookup speculative decoding: draft tokens verified per step (0 = off; set from the settings
+        #: by :func:`newsgen.generation.load_generator`); texts are the same either way
+        self.prompt_lookup = 0
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
@@ -60,7 +63,7 @@ class DecodingGenerator:
 
     def engine(self, max_batch: int) -> DecodeEngine:
         """A continuous-batching engine over this generator (requests join and leave at every step)."""
-        return DecodeEngine(self, max_batch)
+        return DecodeEngine(self, max_batch, lookup=self.prompt_lookup)
 
     def _constraint(self, request: GenerationRequest, vocab_size: int) -> RowConstraint | None:
         """The row's grounding constraint (the token table is built once per generator)."""

@@ -1,15 +1,26 @@
 """The continuous-batching decode engine: schedule -> execute -> update, one decode step per call.
 
-    step():  plan = scheduler.schedule()            who runs (newsgen.generation.scheduler)
-             logits = batch.decode(plan.running)     one forward over the running rows' last tokens
-                    + batch.join(plan.joining)       prefill of the joining rows, merged into the batch
-             finished = update(rows, logits)         sample, follow grounding, check stop / EOS / length
-             batch.drop(finished)                    finished rows leave; their KV columns are freed
+    step():  plan = scheduler.schedule()             who runs (newsgen.generation.scheduler)
+             drafts = propose(row) per running row    prompt lookup (newsgen.generation.lookup), optional
+             logits = batch.decode(drafts)            one forward: each running row's pending token + draft
+                    + batch.join(plan.joining)        prefill of the joining rows, merged into the batch
+             finished = update(rows, logits, drafts)  sample, follow grounding, check stop / EOS / length;
+                                                      keep the draft's agreeing prefix, unmask the rest
+             batch.drop(finished)                     finished rows leave; their KV columns are freed
 
 Rows of one batch may come with different few-shot prefixes: the batch shares the KV of one prefix (the
 first cached one to join; another takes its place once its rows have left), and a row with another prefix
-carries its own prefix KV in its row cache with the shared columns masked out. Each row keeps its own positions, RNG and grounding state, so its text is what it
-would be alone (up to float rounding of the batched arithmetic).
+carries its own prefix KV in its row cache with the shared columns masked out. Each row keeps its own
+positions, RNG and grounding state, so its text is what it would be alone (up to float rounding of the
+batched arithmetic).
+
+Speculative decoding by prompt lookup: a drafted token is verified by choosing the token at its position
+exactly as plain decoding would (same penalties, grounding mask and one uniform draw from the row's RNG)
+and is kept only when that choice equals it. For a draft that is one fixed token, this is the standard
+accept/reject rule (accept with probability min(1, p/q) = p(token), otherwise a draw from the rest of p)
+realised with plain decoding's own draw, so the text is token for token what plain decoding writes, greedy
+or sampled, and a token grounding forbids is never accepted (its p is 0). Rejected positions stay in the KV
+cache with their mask set to 0.
 """
 from __future__ import annotations
 
@@ -22,8 +33,10 @@ import numpy as np
 from newsgen.errors import GenerationError
 from newsgen.generation.base import GenerationRequest, GenerationResult
 from newsgen.generation.grounding import RowConstraint
+from newsgen.generation.lookup import propose
 from newsgen.generation.sampling import choose_batch
 from newsgen.generation.scheduler import Scheduler
+from newsgen.metrics import observe_drafts
 
 if TYPE_CHECKING:
     from newsgen.generation.decode import DecodingGenerator
@@ -47,6 +60,9 @@ class Row:
     pending: int = -1                    # the token to feed at the next step
     position: int = 0                    # its position
     timings: dict[str, float] = field(default_factory=dict)
+    steps: int = 0                       # decode steps it took part in
+    drafted: int = 0                     # prompt-lookup tokens proposed / accepted
+    accepted: int = 0
 
     @property
     def prompt_tokens(self) -> int:
@@ -64,17 +80,29 @@ class RunningBatch:
         self.shared: str | None = None   # the prefix whose KV the batch shares
         self.prefix_len = 0              # its cached tokens (P0)
 
-    def decode(self) -> np.ndarray:
-        """One step for every row of the batch (in its order): feed each row's pending token; (B, V)."""
+    def decode(self, drafts: list[list[int]]) -> np.ndarray:
+        """One step for every row of the batch (in its order): feed each row's pending token and its draft;
+        logits (B, T, V) of the T = 1 + longest draft new positions (shorter drafts are padded, masked)."""
         if not self.rows:
-            return np.zeros((0, 0), dtype=np.float32)
-        ids = np.array([[r.pending] for r in self.rows], dtype=np.int64)
-        positions = np.array([[r.position] for r in self.rows], dtype=np.int64)
-        self.mask = np.concatenate([self.mask, np.ones((len(self.rows), 1), dtype=np.int64)], axis=1)
-        logits, self.past = self.runner.forward(ids, self.mask, positions, self.past)
-        for r in self.rows:
-            r.position += 1
-        return logits
+            return np.zeros((0, 1, 0), dtype=np.float32)
+        B, T = len(self.rows), 1 + max(map(len, drafts))
+        ids = np.zeros((B, T), dtype=np.int64)
+        new = np.zeros((B, T), dtype=np.int64)
+        for b, (r, d) in enumerate(zip(self.rows, drafts)):
+            ids[b, :1 + len(d)] = [r.pending, *d]
+            new[b, :1 + len(d)] = 1
+        last = self.gen.max_context - 1     # padding positions only need to be valid embeddings
+        positions = np.minimum(np.array([[r.position] for r in self.rows]) + np.arange(T), last)
+        self.mask = np.concatenate([self.mask, new], axis=1)
+        logits, self.past = self.runner.forward(ids, self.mask, positions, self.past, all_logits=T > 1)
+        return logits if T > 1 else logits[:, None]
+
+    def settle(self, kept: list[int], fed: int) -> None:
+        """After a step that fed ``fed`` positions: row b keeps its pending token and ``kept[b]`` drafted ones
+        (their positions advance); the other new columns are masked out for good."""
+        for b, (r, k) in enumerate(zip(self.rows, kept)):
+            self.mask[b, self.mask.shape[1] - fed + 1 + k:] = 0
+            r.position += 1 + k
 
     def join(self, rows: list[Row]) -> np.ndarray:
         """Prefill the joining rows (one forward per prefix) and add them to the batch; (n, V) logits."""
@@ -168,8 +196,12 @@ def _pad(mask: np.ndarray, width: int) -> np.ndarray:
 class DecodeEngine:
     """Requests in (``add``), finished results out (``step``), rows joining and leaving at every step."""
 
-    def __init__(self, gen: DecodingGenerator, max_batch: int):
+    def __init__(self, gen: DecodingGenerator, max_batch: int, lookup: int = 0, lookup_max_batch: int = 8):
         self.gen = gen
+        #: prompt-lookup draft tokens per step (0 = off), drafted while the batch has at most
+        #: ``lookup_max_batch`` rows (a bigger batch is compute-bound: verifying costs more than it saves)
+        self.lookup = lookup if getattr(gen.runner, "all_logits", False) else 0
+        self.lookup_max_batch = lookup_max_batch
         self.scheduler: Scheduler[Row] = Scheduler(max_batch)
         self.batch = RunningBatch(gen)
         self._ready: list[tuple[Any, GenerationResult]] = []
@@ -209,9 +241,14 @@ class DecodeEngine:
             r.timings["batch_size"] = len(plan.running) + len(plan.joining)
         running = list(self.batch.rows)                  # the batch's order (joiners are grouped by prefix)
         assert len(running) == len(plan.running)
-        logits = [self.batch.decode(), self.batch.join(plan.joining)]
+        drafts = [self._draft(r) for r in running] if len(running) <= self.lookup_max_batch else [[]] * len(running)
+        decoded = self.batch.decode(drafts)
+        joined = self.batch.join(plan.joining)
         rows = running + plan.joining
-        finished = self._update(rows, np.concatenate([x for x in logits if x.size], axis=0))
+        logits = [decoded[b] for b in range(len(running))] + [joined[b][None] for b in range(len(plan.joining))]
+        kept = self._update(rows, logits, drafts + [[]] * len(plan.joining))
+        self.batch.settle(kept[:len(running)], decoded.shape[1])
+        finished = [r for r in rows if r.finish is not None]
         self.batch.drop(finished)
         self.scheduler.finished(finished)
         now = time.perf_counter()
@@ -219,20 +256,39 @@ class DecodeEngine:
             done.append((r.handle, self._result(r, now)))
         return done
 
-    def _update(self, rows: list[Row], logits: np.ndarray) -> list[Row]:
-        """Choose each row's next token and follow it; returns the rows that finished."""
+    def _draft(self, r: Row) -> list[int]:
+        """Prompt-lookup tokens to verify after ``r``'s pending token (within its token and context limits)."""
+        room = min(self.lookup, r.limit - len(r.generated) - 1, self.gen.max_context - 1 - r.position)
+        return propose(r.suffix + r.generated, room) if room > 0 else []
+
+    def _update(self, rows: list[Row], logits: list[np.ndarray], drafts: list[list[int]]) -> list[int]:
+        """Choose each row's tokens position by position (``logits[b]`` (T_b, V)) and follow them; a row goes
+        on to its next position while its choice equals its draft. Returns the drafted tokens each row kept."""
         gen = self.gen
         for r in rows:
             if r.pending < 0 and r.request.grounding is not None:        # its first token: start grounding
-                r.constraint = gen._constraint(r.request, logits.shape[1])
-        picks = choose_batch(logits, [r.generated for r in rows], [r.request.sampling for r in rows],
-                             [r.rng for r in rows], [r.constraint for r in rows])
-        finished = []
-        for r, tok in zip(rows, picks.tolist()):
-            self._take(r, tok)
-            if r.finish is not None:
-                finished.append(r)
-        return finished
+                r.constraint = gen._constraint(r.request, logits[0].shape[-1])
+            r.steps += 1
+        kept = [0] * len(rows)
+        open_ = list(range(len(rows)))
+        for j in range(max(len(x) for x in logits)):
+            if not open_:
+                break
+            picks = choose_batch(np.stack([logits[b][j] for b in open_]), [rows[b].generated for b in open_],
+                                 [rows[b].request.sampling for b in open_], [rows[b].rng for b in open_],
+                                 [rows[b].constraint for b in open_])
+            still = []
+            for b, tok in zip(open_, picks.tolist()):
+                self._take(rows[b], tok)
+                if rows[b].finish is None and j < len(drafts[b]) and tok == drafts[b][j]:
+                    kept[b] += 1
+                    still.append(b)
+            open_ = still
+        for r, d, k in zip(rows, drafts, kept):
+            if d:
+                r.drafted, r.accepted = r.drafted + len(d), r.accepted + k
+                observe_drafts(len(d), k)
+        return kept
 
     def _take(self, r: Row, tok: int) -> None:
         """Follow one chosen token of row ``r`` (-1: grounding allows none)."""
@@ -260,7 +316,8 @@ class DecodeEngine:
         queue_ms, prefill_ms = r.timings.get("queue_ms", 0.0), r.timings.get("prefill_ms", 0.0)
         timings = {"queue_ms": queue_ms, "prefill_ms": prefill_ms,
                    "decode_ms": max(0.0, total - queue_ms - prefill_ms), "total_ms": total,
-                   "batch_size": r.timings.get("batch_size", 1)}
+                   "batch_size": r.timings.get("batch_size", 1), "decode_steps": r.steps,
+                   "drafted_tokens": r.drafted, "accepted_tokens": r.accepted}
         return GenerationResult(text=text, prompt_tokens=r.prompt_tokens, new_tokens=len(r.generated),
                                 finish_reason=r.finish or "length", backend=self.gen.backend, timings_ms=timings)
 

@@ -39,6 +39,7 @@ class OnnxRunner(CascadeRunner):
         self.precision = precision
         self.vocab_size = vocab_size
         self.names_in, self.names_out = io_names(n_layer)
+        self.all_logits = any(i.name == LOGIT_POSITIONS for i in session.get_inputs())
 
     def _bind(self, binding: Any, name: str, tensor: torch.Tensor, output: bool = False) -> None:
         device, index, element = self.device.type, self.device.index or 0, _ELEMENT[tensor.dtype]
@@ -50,18 +51,23 @@ class OnnxRunner(CascadeRunner):
         bind = binding.bind_output if output else binding.bind_input
         bind(name, device, index, element, tuple(tensor.shape), tensor.data_ptr())
 
-    def _run(self, input_ids, mask, positions, past: KVCache):
+    def _run(self, input_ids, mask, positions, past: KVCache, all_logits=False):
         B, T = input_ids.shape
         binding = self.session.io_binding()
         inputs = [input_ids, mask, positions, *(t.contiguous() for t in past.prefix), *past.rows]
         for name, tensor in zip(self.names_in, inputs):
             self._bind(binding, name, tensor)
-        logits = torch.empty(B, self.vocab_size, dtype=self.dtype, device=self.device)
+        shape: tuple[int, ...] = (B, self.vocab_size)
+        if self.all_logits:                                 # the session's graph picks the positions
+            picked = torch.arange(T, device=self.device) if all_logits else torch.tensor([-1], device=self.device)
+            self._bind(binding, LOGIT_POSITIONS, picked)
+            shape = (B, len(picked), self.vocab_size)
+        logits = torch.empty(*shape, dtype=self.dtype, device=self.device)
         new = [self._zeros(self.n_head, B, T, self.head_dim) for _ in range(2 * self.n_layer)]
         for name, tensor in zip(self.names_out, [logits, *new]):
             self._bind(binding, name, tensor, output=True)
         self.session.run_with_iobinding(binding)
-        return logits, new
+        return (logits if all_logits or not self.all_logits else logits[:, 0]), new
 
 
 def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
@@ -87,8 +93,54 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
     return manifest
 
 
+#: graph input added at load time: which new positions get logits (K,) int64; [-1] is the exported behaviour
+LOGIT_POSITIONS = "logit_positions"
+
+
+def with_logit_positions(model_path: Path) -> Any:
+    """The exported graph with its last-position pick made an input (:data:`LOGIT_POSITIONS`), so one forward
+    can return the logits of several new positions (draft verification); ``logits`` becomes (B,K,V).
+
+    The export (immutable, hashed) stays as it is: the edited graph goes to ORT as bytes, or, for a model
+    with external weights, into a temporary directory next to a link to them. None when the graph does not
+    end in the expected ``Gather(axis=1)`` of the hidden states (then only last-position logits)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    graph = model.graph
+    producer = {o: n for n in graph.node for o in n.output}
+    name, gather = "logits", None
+    for _ in range(8):                     # logits <- MatMul (or its int8 form) <- LayerNorm <- Gather(x, -1)
+        node = producer.get(name)
+        if node is None:
+            break
+        if node.op_type == "Gather":
+            gather = node
+            break
+        name = node.input[0]
+    if gather is None or not any(a.name == "axis" and a.i == 1 for a in gather.attribute):
+        return None
+    gather.input[1] = LOGIT_POSITIONS
+    graph.input.append(helper.make_tensor_value_info(LOGIT_POSITIONS, TensorProto.INT64, ["positions"]))
+    out = next(o for o in graph.output if o.name == "logits")
+    vocab = out.type.tensor_type.shape.dim[-1].dim_value
+    out.CopyFrom(helper.make_tensor_value_info("logits", out.type.tensor_type.elem_type, ["batch", "positions", vocab]))
+    del graph.value_info[:]                # shapes below the Gather changed rank: let ORT infer them again
+    data = Path(str(model_path) + ".data")
+    if not data.exists():
+        return model.SerializeToString()
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="newsgen-onnx-"))
+    (tmp / data.name).symlink_to(data.resolve())
+    onnx.save(model, str(tmp / Path(model_path).name))
+    return str(tmp / Path(model_path).name)
+
+
 def create_session(model_path: Path, device: str = "cpu", threads: int = 0) -> Any:
-    """An ``InferenceSession`` on ``device``; refuses a CUDA request that ORT would quietly run on CPU."""
+    """An ``InferenceSession`` on ``device``; refuses a CUDA request that ORT would quietly run on CPU.
+    The graph is :func:`with_logit_positions`'s when that applies, else the export's as it is."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -106,7 +158,12 @@ def create_session(model_path: Path, device: str = "cpu", threads: int = 0) -> A
         stream = str(torch.cuda.current_stream().cuda_stream)
         providers.insert(0, ("CUDAExecutionProvider", {"device_id": 0, "user_compute_stream": stream}))
     try:
-        session = ort.InferenceSession(str(model_path), sess_options=opts, providers=providers)
+        try:
+            graph = with_logit_positions(model_path)
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is reported by the session below
+            log.warning("cannot add logit positions to %s (%s): last-position logits only", model_path, exc)
+            graph = None
+        session = ort.InferenceSession(graph or str(model_path), sess_options=opts, providers=providers)
     except Exception as exc:  # ORT raises its own pybind types (InvalidProtobuf, Fail, NoSuchFile, ...)
         raise BackendUnavailable(f"ONNX Runtime cannot load {model_path}: {exc}", why="session") from exc
     if device == "cuda" and session.get_providers()[0] != "CUDAExecutionProvider":

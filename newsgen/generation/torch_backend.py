@@ -50,6 +50,7 @@ class CascadeGPT2(nn.Module):
         self.n_layer, self.n_head, self.head_dim = cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head
         # (C, V) as a plain MatMul weight (int8 quantisation takes MatMuls with constant weights)
         self.lm_head = nn.Parameter(hf_model.lm_head.weight.detach().t().contiguous(), requires_grad=False)
+        self.all_positions = False  # logits of every new position (B,T,V), for draft verification; not exported
         self.eval()  # a new module starts in training mode; export restores that mode on the whole tree
 
     def forward(self, input_ids, attention_mask, position_ids, *cache):
@@ -72,7 +73,7 @@ class CascadeGPT2(nn.Module):
             x = x + y
             x = x + _linear(block.mlp.act(_linear(block.ln_2(x), block.mlp.c_fc)), block.mlp.c_proj)
             new += [k, v]
-        x = self.tr.ln_f(x[:, -1])                                                      # (B,C)
+        x = self.tr.ln_f(x if self.all_positions else x[:, -1])                         # (B,C) or (B,T,C)
         return (x @ self.lm_head, *new)                                                 # (B,V), 2L x (H,B,T,D)
 
     def attend(self, attn, x, pk, pv, rk, rv, bias):
@@ -121,16 +122,21 @@ class CascadeRunner:
         self.slack = slack  # row positions allocated beyond the need when the buffers grow
         self.prefill_scores = prefill_scores  # attention scores (H*b*T*K) per prefill chunk of b rows
 
+    #: whether ``forward(..., all_logits=True)`` works (the ONNX graph of an older export may not allow it)
+    all_logits = True
+
     def _run(self, input_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
-             past: KVCache) -> tuple[torch.Tensor, list[torch.Tensor]]:
+             past: KVCache, all_logits: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits (B,V), or (B,T,V) with ``all_logits``, and the T new positions' KV."""
         raise NotImplementedError
 
     def _zeros(self, *shape: int) -> torch.Tensor:
         return torch.zeros(*shape, dtype=self.dtype, device=self.device)
 
     def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray, position_ids: np.ndarray,
-                past: KVCache | None) -> tuple[np.ndarray, KVCache]:
-        """One step. ``past`` is updated in place: callers never reuse a past they passed in."""
+                past: KVCache | None, all_logits: bool = False) -> tuple[np.ndarray, KVCache]:
+        """One step. ``past`` is updated in place: callers never reuse a past they passed in. With
+        ``all_logits`` the logits of every new position (B,T,V) come back (verifying drafted tokens)."""
         B, T = input_ids.shape
         H, D, L = self.n_head, self.head_dim, self.n_layer
         if past is None:
@@ -142,9 +148,9 @@ class CascadeRunner:
         mask[:, P0 + cap:] = attention_mask[:, P0 + S:]
         ids, mask, positions = (torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)).to(self.device)
                                 for a in (input_ids, mask, position_ids))
-        chunk = B if cap else max(1, self.prefill_scores // (H * T * mask.shape[1]))
+        chunk = B if cap or all_logits else max(1, self.prefill_scores // (H * T * mask.shape[1]))
         if chunk >= B:
-            logits, new = self._run(ids, mask, positions, past)
+            logits, new = self._run(ids, mask, positions, past, all_logits)
         else:
             logits, new = self._prefill_in_chunks(ids, mask, positions, past.prefix, chunk)
         if S + T > cap:  # grow after the run: the graph saw the new positions through ``new``
@@ -238,7 +244,8 @@ class TorchRunner(CascadeRunner):
         dtype = next(hf_model.parameters()).dtype
         super().__init__(cfg.n_layer, cfg.n_head, cfg.n_embd // cfg.n_head, dtype, device)
 
-    def _run(self, input_ids, mask, positions, past):
+    def _run(self, input_ids, mask, positions, past, all_logits=False):
+        self.module.all_positions = all_logits
         with torch.inference_mode():
             logits, *new = self.module(input_ids, mask, positions, *past.prefix, *past.rows)
         return logits, new
