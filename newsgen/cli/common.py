@@ -21,11 +21,12 @@ console = Console(stderr=True)
 
 #: exit codes: 1 = anything else (for `check`: the text failed), 2 = usage/config (a missing file, a bad
 #: option), 3 = bad input (unreadable, not UTF-8, not valid), 4 = model, 5 = Kafka unreachable,
-#: 6 = Redis unreachable
-EXIT_CODES = {"config": 2, "model": 4, "kafka": 5, "redis": 6}
+#: 6 = Redis unreachable, 7 = RabbitMQ unreachable (broker=rabbitmq)
+EXIT_CODES = {"config": 2, "model": 4, "kafka": 5, "redis": 6, "rabbitmq": 7}
 EXIT_INPUT = 3
 EXIT_KAFKA = EXIT_CODES["kafka"]
 EXIT_REDIS = EXIT_CODES["redis"]
+EXIT_RABBITMQ = EXIT_CODES["rabbitmq"]
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -141,6 +142,22 @@ def require_redis(settings: Settings) -> None:
         time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
     raise fail(f"cannot reach Redis at {mask_url(settings.redis_url)} within {settings.connect_timeout_s:g}s"
                f"{f' ({last})' if last else ''} (NEWSGEN_REDIS_URL, NEWSGEN_CONNECT_TIMEOUT_S)", EXIT_REDIS)
+
+
+def require_rabbitmq(settings: Settings) -> None:
+    """With ``broker=rabbitmq``: wait up to ``connect_timeout_s`` for RabbitMQ to accept a login; else exit 7."""
+    if settings.broker != "rabbitmq":
+        return
+    from kombu import Connection
+
+    conn = Connection(settings.amqp_url, connect_timeout=min(settings.connect_timeout_s, 3.0))
+    try:
+        conn.ensure_connection(max_retries=1, timeout=settings.connect_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect or log in is the one line below
+        raise fail(f"cannot reach RabbitMQ at {mask_url(settings.amqp_url)} within {settings.connect_timeout_s:g}s "
+                   f"({exc}) (NEWSGEN_AMQP_URL, NEWSGEN_CONNECT_TIMEOUT_S)", EXIT_RABBITMQ) from None
+    finally:
+        conn.release()
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from typing import Optional
 import typer
 from rich.panel import Panel
 
-from newsgen.cli.common import (console, errors_to_exit, kafka_to_exit, one_of, require_kafka, require_redis,
-                                settings_or_exit, setup_logging)
+from newsgen.cli.common import (console, errors_to_exit, kafka_to_exit, one_of, require_kafka, require_rabbitmq,
+                                require_redis, settings_or_exit, setup_logging)
 from newsgen.config import ROOT
 
 DEFAULT_EXAMPLES = ROOT / "producers" / "examples" / "football.jsonl"
@@ -92,6 +92,7 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
 
     settings = settings_or_exit()
     require_kafka(settings)
+    require_rabbitmq(settings)
     require_redis(settings)
     with kafka_to_exit(settings):
         ensure_topics(settings)
@@ -121,6 +122,7 @@ def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default
 
         check_model(settings, resolve_model(settings))
     require_kafka(settings)
+    require_rabbitmq(settings)
     require_redis(settings)
     args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
             queue or settings.celery_queue, "--pool", pool, "--concurrency",

@@ -2,6 +2,7 @@
 
     unreachable Kafka (produce, consume, dead-letters, replay, desk) -> exit 5 within connect_timeout_s
     unreachable Redis (bridge)                                  -> exit 6 within connect_timeout_s
+    unreachable RabbitMQ (bridge, worker; broker=rabbitmq)      -> exit 7 within connect_timeout_s
     non-UTF-8 or unreadable input (validate, seed, check)       -> exit 3
     a choice outside its list (task, language, backend, device, precision, pool, part) -> exit 2
     --version; help texts keep their "[default: ...]"; a mistyped NEWSGEN_* variable is named with the
@@ -101,6 +102,20 @@ def test_an_unreachable_redis_is_one_line_and_exit_6(fake_kafka_port):
     line = [ln for ln in result.output.splitlines() if ln.strip() and "bridge" not in ln.split(":")[0]][-1]
     assert "cannot reach Redis at redis://:***@127.0.0.1:1/0 within 1s" in line
     assert "pw" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["bridge", "worker"])
+def test_an_unreachable_rabbitmq_is_one_line_and_exit_7(fake_kafka_port, command):
+    env = {"NEWSGEN_KAFKA_BOOTSTRAP": f"127.0.0.1:{fake_kafka_port}", "NEWSGEN_BROKER": "rabbitmq",
+           "NEWSGEN_AMQP_URL": "amqp://newsgen:pw@127.0.0.1:1//", "NEWSGEN_CONNECT_TIMEOUT_S": "1",
+           "NEWSGEN_BRIDGE_PORT": "0"}
+    started = time.monotonic()
+    result = run(command, env=env)
+    assert result.exit_code == 7, result.output
+    assert time.monotonic() - started < 8
+    line = [ln for ln in result.output.splitlines() if ln.strip() and "bridge" not in ln.split(":")[0]][-1]
+    assert "cannot reach RabbitMQ at amqp://newsgen:***@127.0.0.1:1// within 1s" in line
+    assert ":pw@" not in result.output and "Traceback" not in result.output
 
 
 def test_the_kafka_check_passes_as_soon_as_a_server_accepts(fake_kafka_port):
@@ -229,8 +244,9 @@ def test_a_mistyped_newsgen_variable_is_named_with_the_closest_setting():
 def test_unknown_variable_warnings():
     assert unknown_env_warnings({"NEWSGEN_SAMPLING__TEMPRATURE": "1"}) == [
         "NEWSGEN_SAMPLING__TEMPRATURE is not a setting and is ignored (did you mean NEWSGEN_SAMPLING__TEMPERATURE?)"]
-    assert unknown_env_warnings({"NEWSGEN_QQQZZZ": "1"}) == [
-        "NEWSGEN_QQQZZZ is not a setting and is ignored (see `newsgen config` for the settings)"]
+    # a name far from every setting (the shared NEWSGEN_ prefix alone makes short names look close)
+    assert unknown_env_warnings({"NEWSGEN_QQQQQQQQQQQQ": "1"}) == [
+        "NEWSGEN_QQQQQQQQQQQQ is not a setting and is ignored (see `newsgen config` for the settings)"]
     known = {"NEWSGEN_MODEL": "x", "NEWSGEN_SAMPLING__TOP_K": "5", "NEWSGEN_CONFIG": "x", "NEWSGEN_VENV": "x",
              "newsgen_language": "en", "PATH": "/bin", "NEWSGEN_CONNECT_TIMEOUT_S": "3"}
     assert unknown_env_warnings(known) == []
