@@ -128,3 +128,27 @@ def test_the_producer_stamps_the_version_the_record_is_written_in(validator, v1,
         [("schema", b"football_match/5")]
     invalid = {**v1, "score": {"home": -1, "away": 0}}
     assert key_and_headers(json.dumps(invalid).encode(), validator)[1] == [], "the bridge finds its closest version"
+
+
+def test_the_router_reads_the_version_from_the_schema_header(v1, v2):
+    from newsgen.config import load_settings
+    from newsgen.routing import RecordRouter
+
+    router = RecordRouter(load_settings())
+    raw1, raw2 = json.dumps(v1).encode(), json.dumps(v2).encode()
+    for raw, schema in ((raw1, "football_match/1"), (raw2, "football_match/2"), (raw1, None), (raw2, None),
+                        (raw2, "https://newsgen.local/schemas/football_match/2")):
+        routed = router.route(raw, schema=schema)
+        assert routed.dead_letter is None and routed.tasks, schema
+        assert all(t.record["venue"]["name"] == v1["venue"] for t in routed.tasks), "the current version"
+    cases = {("football_match/7", raw1): ("unknown_schema_version", "unknown football_match schema version '7'"),
+             ("garbage", raw1): ("unknown_schema_version", "is not <type>/<version>"),
+             ("\ufffd", raw1): ("unknown_schema_version", "is not <type>/<version>"),
+             ("hockey_match/1", raw1): ("schema", "the schema header says 'hockey_match/1' but the record is a "
+                                                  "'football_match'"),
+             ("football_match/2", raw1): ("schema", "$.venue"),
+             ("football_match/1", b"{bad"): ("decode", "not valid JSON")}
+    for (schema, raw), (reason, text) in cases.items():
+        letter = router.route(raw, schema=schema).dead_letter
+        assert letter is not None and letter.reason == reason and text in letter.error, (schema, letter)
+        assert letter.original() == raw
