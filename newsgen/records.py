@@ -159,9 +159,12 @@ class RecordValidator:
     def _closest(self, obj: dict[str, Any], record_type: str) -> int:
         """The version a record that says none is read as: the latest it is valid under, else the one it
         breaks least (fewest errors, latest on a tie), whose error then names the real mistake."""
-        counts = {v: sum(1 for _ in self._schemas[record_type][v].iter_errors(obj)) for v in self.versions(record_type)}
-        valid = [v for v, n in counts.items() if n == 0]
-        return max(valid) if valid else min(counts, key=lambda v: (counts[v], -v))
+        versions = self.versions(record_type)
+        for v in reversed(versions):                        # the usual case: valid, and cheap to tell
+            if self._schemas[record_type][v].is_valid(obj):
+                return v
+        counts = {v: sum(1 for _ in self._schemas[record_type][v].iter_errors(obj)) for v in versions}
+        return min(counts, key=lambda v: (counts[v], -v))
 
     def detect_version(self, obj: Any) -> int | None:
         """The version a record is written in when nothing says: the latest it is valid under
