@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 
 import pytest
 from conftest import BROKERS
@@ -33,7 +34,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures
 on_both_brokers = pytest.mark.parametrize("broker", BROKERS, indirect=True)
 #: RabbitMQ returns a SIGKILLed worker's tasks at once: the second worker publishes them within this
 RABBITMQ_REDELIVERY_S = 30
-RECEIVED = re.compile(r"Task newsgen\.generate_note\[(?P<key>[^\]]+)\] received")
+RECEIVED = re.compile(r"\[(?P<at>[\d-]+ [\d:,]+): INFO/MainProcess\] Task newsgen\.generate_note\[(?P<key>[^\]]+)\] "
+                      r"received")
+MODEL_LOADED = re.compile(r"model .* loaded, backend")
 SUCCEEDED = re.compile(r"Task newsgen\.generate_note\[(?P<key>[^\]]+)\] succeeded")
 
 TEMPLATE = json.loads(next(read_lines(EXAMPLES_DIR / "football.jsonl")))
@@ -97,6 +100,11 @@ def log_text(path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def log_time(at: str) -> float:
+    """A Celery log timestamp (local time, ``2026-12-02 00:38:44,143``) as seconds since the epoch."""
+    return datetime.strptime(at, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
 def in_flight(path) -> set[str]:
     """Tasks a worker received and has not finished, from its log."""
     text = log_text(path)
@@ -110,7 +118,9 @@ def test_sigkilled_worker_task_is_redelivered_and_published_once(broker, env, pi
     when the connection drops: the second worker publishes them within RABBITMQ_REDELIVERY_S of the kill.
     Redis returns them only after ``visibility_timeout_s`` from their delivery (the documented behaviour)."""
     s = pipeline_settings
-    lines = [match(i) for i in range(4)]
+    # few records: after the kill the second worker writes its own share and the victim's, and the 30 s are
+    # for the broker to hand the tasks over, not for generating many notes on a busy CI machine
+    lines = [match(i) for i in range(2)]
     expected = expected_keys(s, lines)
     ensure_topics(s)
     logs = tmp_path / "logs"
@@ -120,8 +130,8 @@ def test_sigkilled_worker_task_is_redelivered_and_published_once(broker, env, pi
         victim = stack.spawn("victim", ["worker", "--hostname", "victim@%h"])
         stack.env = env
         stack.spawn("rescuer", ["worker", "--hostname", "rescuer@%h"])
-        for name in ("victim", "rescuer"):
-            wait_for(lambda n=name: " ready." in log_text(logs / f"{n}.log"), 120, f"{name} ready")
+        for name in ("victim", "rescuer"):   # both consuming, models loaded (they load when the worker is ready)
+            wait_for(lambda n=name: MODEL_LOADED.search(log_text(logs / f"{n}.log")), 180, f"{name}'s model")
         publish(s, lines)
         held = wait_for(lambda: in_flight(logs / "victim.log"), 90, "a task in flight in the victim")
         received_at = time.time()
@@ -139,8 +149,10 @@ def test_sigkilled_worker_task_is_redelivered_and_published_once(broker, env, pi
     assert all(f"note {key} published" in rescued for key in held), "the second worker published the held tasks"
     after_kill = max(published_at[key] for key in held) - killed_at
     first = min(published_at[key] for key in held) - killed_at
-    print(f"{broker}: {len(held)} tasks held by the killed worker, published by the second worker "
-          f"{first:.1f}s to {after_kill:.1f}s after the kill")
+    handed = {m["key"]: m["at"] for m in RECEIVED.finditer(rescued) if m["key"] in held}
+    handed_s = max(log_time(at) for at in handed.values()) - killed_at
+    print(f"{broker}: {len(held)} tasks held by the killed worker, received by the second worker {handed_s:.1f}s "
+          f"and published {first:.1f}s to {after_kill:.1f}s after the kill")
     if broker == "rabbitmq":
         assert after_kill <= RABBITMQ_REDELIVERY_S, f"published {after_kill:.1f}s after the kill"
     else:
