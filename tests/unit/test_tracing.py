@@ -154,3 +154,16 @@ def test_tracing_is_off_by_default(monkeypatch):
     assert tracing.enabled_by_env(load_settings()) == "otlp"
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     assert tracing.enabled_by_env(load_settings()) is None
+
+
+def test_otlp_without_its_exporter_says_how_to_install_it(monkeypatch, caplog, exporter):
+    try:
+        import opentelemetry.exporter.otlp.proto.http.trace_exporter  # noqa: F401
+        pytest.skip("the OTLP exporter is installed here")
+    except ImportError:
+        pass
+    monkeypatch.delenv("NEWSGEN_TRACE_FILE", raising=False)
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    with caplog.at_level("ERROR", logger="newsgen.tracing"):
+        assert tracing.setup(load_settings(), "test") is False
+    assert "newsgen[otlp]" in caplog.text
