@@ -24,6 +24,9 @@ sampling settings and a fixed seed per record (no stop string, no EOS), in batch
     *+grounded                 the same under each record's strict grounding (newsgen.generation.grounding):
                                its ratio_to_ungrounded is what grounded decoding costs
 
+Then a light-load run (``--light-load`` records, one at a time, on the offline demo model when built: a
+trained model that copies names from its prompt) with prompt-lookup speculative decoding off and on.
+
 Batches run round robin over the runners (order rotated each round), so load from other processes hits them
 alike; the transformers runners run ``--baseline-records`` spread over the run. Prints notes/s, tokens/s, the
 ratio of every newsgen runner to every baseline, the FLOPs each runner executed per second against an fp32
@@ -369,6 +372,49 @@ class NewsgenRunner:
         return sum(r.new_tokens for r in results)
 
 
+def light_load(model_dir: Path, records: list[dict[str, Any]], settings: Any, lookup: int) -> dict[str, Any]:
+    """One request at a time (an editor waiting for one note) through newsgen on ``model_dir`` (its ONNX
+    export when there is one), prompt lookup off and on, alternating per record: latency p50/p95, decode
+    steps and accepted draft tokens. The model's own prompt format, sampling defaults and stop strings."""
+    from types import SimpleNamespace
+
+    from newsgen.generation.onnx_backend import load_onnx_generator
+    from newsgen.generation.torch_backend import load_torch_generator
+    from newsgen.notes import model_prompt
+
+    export = model_dir / "onnx"
+    gen = (load_onnx_generator(export) if (export / "manifest.json").is_file() else
+           load_torch_generator(str(model_dir)))
+    renderer = SeedRenderer(settings.templates_dir)
+    base = SamplingParams(**settings.sampling.model_dump())
+    base = replace(base, **{k: v for k, v in gen.sampling_defaults.items() if hasattr(base, k) and k != "stop"})
+    requests = []
+    for i, record in enumerate(records):
+        seed = renderer.render(record, "note", "ru")
+        prompt, prefix, _ = model_prompt(SimpleNamespace(seed=seed, record=record, language="ru"), gen.prompt_format)
+        requests.append(GenerationRequest(prompt=prompt, prefix=prefix, sampling=replace(base, seed=base.seed + i)))
+    gen.generate(requests[:1])                                    # warm: the prefix KV, the ORT session
+    runs: dict[str, list[Any]] = {"off": [], "on": []}
+    for i, req in enumerate(requests):
+        for mode in (("off", "on") if i % 2 else ("on", "off")):
+            gen.prompt_lookup = lookup if mode == "on" else 0
+            t = time.perf_counter()
+            res = gen.generate([req])[0]
+            runs[mode].append((time.perf_counter() - t, res))
+    out: dict[str, Any] = {"model": str(model_dir), "backend": gen.backend, "records": len(requests),
+                           "lookup_tokens": lookup, "same_texts": [r.text for _, r in runs["on"]] ==
+                           [r.text for _, r in runs["off"]]}
+    for mode, got in runs.items():
+        seconds = sorted(t for t, _ in got)
+        tokens, steps = sum(r.new_tokens for _, r in got), sum(r.timings_ms["decode_steps"] for _, r in got)
+        out[mode] = {"p50_ms": round(1e3 * seconds[len(seconds) // 2], 1),
+                     "p95_ms": round(1e3 * seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 1),
+                     "new_tokens_mean": round(tokens / len(got), 1), "tokens_per_decode_step": round(tokens / steps, 2),
+                     "accepted_per_decode_step": round(sum(r.timings_ms["accepted_tokens"] for _, r in got) / steps, 2)}
+    out["p50_ratio_on_to_off"] = round(out["on"]["p50_ms"] / out["off"]["p50_ms"], 2)
+    return out
+
+
 def load_runner(name: str, model_dir: Path, flops: FlopCounter, groundings: dict[str, Any]) -> Any:
     """A runner by name; ``<newsgen runner>+grounded`` decodes under each record's strict grounding."""
     from newsgen.generation.onnx_backend import load_onnx_generator
@@ -399,6 +445,10 @@ def main() -> None:
                     "ctranslate2-fp32,ctranslate2-int8,newsgen-torch,newsgen-onnx-fp32,newsgen-onnx-fp32+grounded,"
                     "newsgen-onnx-int8", help="comma-separated; '<newsgen runner>+grounded' decodes under strict "
                     "record grounding (its ratio_to_ungrounded is the cost of grounding)")
+    ap.add_argument("--light-load", type=int, default=16, help="records run one at a time with prompt lookup "
+                    "off and on (0 = skip)")
+    ap.add_argument("--light-load-model", type=Path, default=None,
+                    help="model for the light-load run [the offline demo model if built, else the benchmark's]")
     ap.add_argument("--work-dir", type=Path, default=None, help="model and exports cache [<state_dir>/bench]")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "generation.json")
     args = ap.parse_args()
@@ -482,6 +532,15 @@ def main() -> None:
     if {"newsgen-onnx-fp32", "newsgen-onnx-int8"} <= set(results):
         results["newsgen-onnx-int8"]["ratio_to_onnx_fp32"] = round(
             results["newsgen-onnx-int8"]["notes_per_s"] / results["newsgen-onnx-fp32"]["notes_per_s"], 2)
+    light = None
+    if args.light_load:
+        from newsgen.training.demo import demo_model_dir
+
+        demo = demo_model_dir(settings)
+        model = args.light_load_model or (demo if (demo / "config.json").is_file() else model_dir)
+        print(f"light load: {args.light_load} records one at a time on {model}, prompt lookup off / on", flush=True)
+        light = light_load(Path(model), football_records(args.light_load, seed=1), settings,
+                           settings.prompt_lookup_tokens or 4)
     info["loadavg_end"] = os.getloadavg()
     report = {"machine": info, "matmul_peak_gflop_per_s": round(peak, 1),
               "workload": {"records": len(requests), "batch_size": args.batch_size, "new_tokens": args.new_tokens,
@@ -490,7 +549,7 @@ def main() -> None:
                            "shared_prefix_tokens": prefix_tokens, "model_shape": SHAPE,
                            "template": "football_match/note.ru.j2",
                            "sampling": {k: v for k, v in vars(s).items() if k not in ("stop", "seed")}},
-              "runners": results}
+              "runners": results, "light_load": light}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(markdown(report))
@@ -518,6 +577,14 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", "| newsgen runner | " + " | ".join(f"x {b}" for b in baselines) + " |",
                   "|---|" + "---:|" * len(baselines)]
         lines += [f"| {n} | " + " | ".join(f"{x:.2f}" for x in r["ratio_to"].values()) + " |" for n, r in ours.items()]
+    light = report.get("light_load")
+    if light:
+        lines += ["", f"Light load ({light['records']} notes one at a time, {light['model']}, {light['backend']}; "
+                  f"same texts: {light['same_texts']}):", "",
+                  "| prompt lookup | p50 ms | p95 ms | new tokens | tokens / decode step | accepted / step |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {mode} | {m['p50_ms']} | {m['p95_ms']} | {m['new_tokens_mean']} | {m['tokens_per_decode_step']} | "
+                  f"{m['accepted_per_decode_step']} |" for mode, m in ((k, light[k]) for k in ("off", "on"))]
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 
-def propose(source: Sequence[int], max_tokens: int, max_ngram: int = 3, min_ngram: int = 1) -> list[int]:
+def propose(source: Sequence[int], max_tokens: int, max_ngram: int = 3, min_ngram: int = 2) -> list[int]:
     """Up to ``max_tokens`` tokens that followed the latest earlier occurrence of the last n-gram of
     ``source`` (longest n first, ``max_ngram`` down to ``min_ngram``); [] when nothing matches."""
     n_src = len(source)

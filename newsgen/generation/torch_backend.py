@@ -154,7 +154,7 @@ class CascadeRunner:
         else:
             logits, new = self._prefill_in_chunks(ids, mask, positions, past.prefix, chunk)
         if S + T > cap:  # grow after the run: the graph saw the new positions through ``new``
-            grown = [self._zeros(H, B, S + T + self.slack, D) for _ in past.rows]
+            grown = [self._zeros(H, B, S + T + max(self.slack, S // 2), D) for _ in past.rows]  # amortised
             for buf, old in zip(grown, past.rows):
                 buf[:, :, :S] = old[:, :, :S]
             past.rows = grown

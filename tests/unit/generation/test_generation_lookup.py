@@ -14,7 +14,8 @@ PLAIN = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, stop=())
 
 def test_propose_continues_the_latest_earlier_match_of_the_longest_ngram():
     assert propose([1, 2, 3, 9, 1, 2, 3, 7, 8, 1, 2, 3], 2) == [7, 8]        # latest occurrence of 1 2 3
-    assert propose([5, 6, 4, 1, 2, 7, 2], 3) == [7, 2]                       # n=1 fallback: the last "2"
+    assert propose([5, 6, 4, 1, 2, 7, 2], 3, min_ngram=1) == [7, 2]          # n=1: the last "2"
+    assert propose([5, 6, 4, 1, 2, 7, 2], 3) == []                           # single tokens draft nothing
     assert propose([1, 2, 3], 4) == [] and propose([4, 4], 0) == []          # nothing earlier / no room
     assert propose([1, 2, 1, 2], 5) == [1, 2]                                # cut at the end of the source
 
@@ -35,6 +36,10 @@ def _both(gen, requests, monkeypatch, lookup=4):
 
 @pytest.mark.parametrize("temperature", [0.0, 0.9])
 def test_lookup_writes_the_same_tokens_as_plain_decoding(gen, requests_, temperature, monkeypatch):
+    from newsgen.generation import engine
+
+    # single-token matches too: many drafts, most of them wrong, from the random model's sampled text
+    monkeypatch.setattr(engine, "propose", lambda source, room: propose(source, room, min_ngram=1))
     reqs = [replace(r, sampling=SamplingParams(max_new_tokens=24, temperature=temperature, seed=i, **PLAIN))
             for i, r in enumerate(requests_)]
     off, on = _both(gen, reqs, monkeypatch)
