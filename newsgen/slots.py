@@ -25,6 +25,7 @@ from newsgen.grammar import CASES, Lexicon
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
+from newsgen.records import reader_view
 
 #: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦az⟧ (lower-case letters only: free text to the grounding constraint)
 SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(f"⟦a{c}⟧" for c in string.ascii_lowercase)
@@ -55,7 +56,8 @@ class Entity:
 
 def entities(record: dict[str, Any]) -> list[Entity]:
     """The record's names, each once: teams, people (scorers, assistants, leaders, penalised and booked
-    players, the referee), then tournament, round, venue and cities."""
+    players, the referee), then tournament, round, venue and cities (read as the templates read them)."""
+    record = reader_view(record)
     out: dict[str, Entity] = {}
 
     def add(value: Any, kind: str) -> None:

@@ -67,6 +67,10 @@ def finetune(base: str = typer.Option(..., help="hub id (e.g. ai-forever/rugpt3s
              prefix_free_until: float = typer.Option(0.0, min=0.0, max=1.0, help="train this fraction of the run "
                                                      "without the few-shot prefix first (3x cheaper steps; for "
                                                      "small models trained from scratch)"),
+             seed_examples: bool = typer.Option(True, help="keep the seeds' few-shot examples in the prompt "
+                                                "(--no-seed-examples: the record's facts and the lead only)"),
+             slots: bool = typer.Option(False, help="names as pointer slots the worker realises from the record "
+                                        "(newsgen/slots.py; implies --no-seed-examples)"),
              seed: int = typer.Option(0, help="RNG seed")) -> None:
     """Fine-tune a GPT-2-architecture model on (record, note) pairs: the seed is the prompt, the loss is on
     the note only."""
@@ -79,7 +83,8 @@ def finetune(base: str = typer.Option(..., help="hub id (e.g. ai-forever/rugpt3s
     hf_logging.set_verbosity_error()
     cfg = FinetuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, val_fraction=val_fraction,
                          eval_every=eval_every, save_every=save_every, device=device, precision=precision,
-                         time_budget_s=time_budget, seed=seed, prefix_free_until=prefix_free_until)
+                         time_budget_s=time_budget, seed=seed, prefix_free_until=prefix_free_until,
+                         seed_examples=seed_examples, slots=slots)
     with errors_to_exit(), _progress_bar() as progress:
         task = progress.add_task("starting", total=None, info="")
         result = run(base, read_pairs(data), out, cfg, resume=resume, progress=_reporter(progress, task))

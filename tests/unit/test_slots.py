@@ -108,6 +108,13 @@ def test_the_realised_note_of_a_renamed_record_passes_the_fact_check(renderer):
     assert check(b, note_b, "note", "ru").passed, check(b, note_b, "note", "ru").summary()
 
 
+def test_a_structured_venue_is_a_slot_as_the_templates_write_it():
+    record = _match("Зенит", "Спартак") | {"venue": {"name": "Газпром Арена", "capacity": 68000}}
+    slots = Slots(record, "ru", default_lexicon())
+    assert "Газпром Арена" in [e.text for e in slots.entities]
+    assert "«" not in slots.delex("Матч прошёл на стадионе «Газпром Арена».")
+
+
 def test_tokens_are_plain_lower_case_text_and_entities_are_unique():
     assert all(re.fullmatch(r"⟦[a-z]+⟧", t) for t in TOKENS) and len(set(TOKENS)) == len(TOKENS)
     record = _match("Зенит", "Зенит ")
