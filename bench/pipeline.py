@@ -34,7 +34,7 @@ from newsgen.cli.stack import SERVICES, LocalStack, services_running  # noqa: E4
 from newsgen.config import load_settings  # noqa: E402
 from newsgen.generation import load_generator  # noqa: E402
 from newsgen.generation.tiny import TinyConfig, build_tiny_model  # noqa: E402
-from newsgen.notes import grounding_of, request_for  # noqa: E402
+from newsgen.notes import grounding_of, model_prompt, request_for  # noqa: E402
 from newsgen.routing import RecordRouter  # noqa: E402
 from producers.publish import EXAMPLES_DIR, RecordPublisher, read_lines  # noqa: E402
 from workers.broker import delete_topology  # noqa: E402
@@ -93,7 +93,9 @@ def main() -> None:
 
     # bare generator: consecutive batches, after one warm-up batch
     generator = load_generator(settings)
-    requests = [request_for(settings, t, grounding=grounding_of(settings, t)) for t in tasks]  # as the worker does
+    prompts = [model_prompt(t, generator.prompt_format) for t in tasks]     # as the worker does
+    requests = [request_for(settings, t, grounding=grounding_of(settings, t, slots), prompt=(prompt, prefix))
+                for t, (prompt, prefix, slots) in zip(tasks, prompts)]
     generator.generate(requests[:args.batch])
     t0 = time.perf_counter()
     for i in range(0, len(requests), args.batch):
