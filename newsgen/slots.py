@@ -3,14 +3,14 @@
 A model fine-tuned with slots (its ``generation_config.json``: ``"newsgen_prompt": {"slots": true}``) never
 reads or writes a name. In its prompt every team, player, tournament, round, venue and city of the record is
 a slot token, ``⟦a⟧``, ``⟦b⟧`` … in order of first appearance, followed by a form token when the grammar
-layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the text the model writes is realised
+layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the match date is a slot too (``⟦short⟧``: without the year); the text the model writes is realised
 from the record by the grammar layer (:class:`~newsgen.grammar.Lexicon`): each slot becomes its string in
 that form, capitalised at a sentence start, and a past-tense verb next to a team or person in the
 nominative agrees with it (the model writes the masculine form: it cannot know an unseen team's gender).
 
 So a name in such a note is always one of the record's, in the form the grammar layer gives it, whatever
-the model knows: the demo model's answer to names it has never seen. Numbers stay digits the model copies
-(grounded decoding still limits them to the record's).
+the model knows: the demo model's answer to names it has never seen. Other numbers stay digits the model
+copies (grounded decoding still limits them to the record's).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
-from newsgen.grammar import CASES, Lexicon
+from newsgen.grammar import CASES, Lexicon, en_date, ru_date
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
@@ -30,9 +30,10 @@ from newsgen.records import reader_view
 #: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦az⟧ (lower-case letters only: free text to the grounding constraint)
 SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(f"⟦a{c}⟧" for c in string.ascii_lowercase)
 #: form tokens after a slot: a case other than the nominative, or the label form («X» without «команда»)
-FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": "⟦lbl⟧"}
+FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": "⟦lbl⟧", "short": "⟦short⟧"}
 #: every token a slot model's tokenizer adds
 TOKENS = SLOTS + tuple(FORMS.values())
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOKEN = re.compile(r"⟦([a-z]+)⟧(?:⟦([a-z]+)⟧)?")
 #: one slot or form token
 SLOT_TOKEN = re.compile(r"⟦[a-z]+⟧")
@@ -51,7 +52,7 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str           # team | person | other
+    kind: str           # team | person | date | other
 
 
 def entities(record: dict[str, Any]) -> list[Entity]:
@@ -73,6 +74,8 @@ def entities(record: dict[str, Any]) -> list[Entity]:
             for name in event.get("assists") or [] if isinstance(event.get("assists"), list) else []:
                 add(name, "person")
     add(record.get("referee"), "person")
+    if isinstance(record.get("date"), str) and _ISO_DATE.fullmatch(record["date"]):
+        add(record["date"], "date")
     for key in ("tournament", "round", "venue"):
         add(record.get(key), "other")
     for side in ("home", "away"):
@@ -106,6 +109,11 @@ class Slots:
         return SLOTS[:len(self.entities)] + tuple(FORMS.values())
 
     def _surfaces(self, e: Entity) -> Iterable[tuple[str, str]]:
+        if e.kind == "date":                 # «21 сентября 2026», and «21 сентября» without the year
+            write = ru_date if self.language == "ru" else en_date
+            yield write(e.text), "nomn"
+            yield write(e.text, False), "short"
+            return
         if self.language != "ru":
             yield self.lexicon.en(e.text), "nomn"
             yield e.text, "nomn"
@@ -161,6 +169,8 @@ class Slots:
         return "".join(out)
 
     def _write(self, e: Entity, form: str) -> str:
+        if e.kind == "date":
+            return (ru_date if self.language == "ru" else en_date)(e.text, form != "short")
         if self.language != "ru":
             return self.lexicon.en(e.text)
         if e.kind == "team":
@@ -178,7 +188,8 @@ class Slots:
         index = dict(zip(SLOTS, self.entities))
         spans = [(m.start(), m.end(), index.get(f"⟦{m.group(1)}⟧")) for m in _TOKEN.finditer(text)
                  if not m.group(2) or m.group(2) == "lbl"]
-        return _change_verbs(text, [(a, b, e) for a, b, e in spans if e is not None and e.kind != "other"], change)
+        return _change_verbs(text, [(a, b, e) for a, b, e in spans if e is not None and e.kind in ("team", "person")],
+                             change)
 
 
 def _change_verbs(text: str, spans: list[tuple[int, int, Entity]], change) -> str:
