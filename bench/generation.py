@@ -137,9 +137,11 @@ class FlopCounter:
     def wrap_runner(self, runner: Any) -> None:
         forward = runner.forward
 
-        def counted(input_ids, attention_mask, position_ids, past):
+        def counted(input_ids, attention_mask, position_ids, past, all_logits=False):
             self.add(*input_ids.shape, attention_mask.shape[1])
-            return forward(input_ids, attention_mask, position_ids, past)
+            if all_logits:                                  # the LM head of every new position
+                self.flops += input_ids.shape[0] * (input_ids.shape[1] - 1) * self.head
+            return forward(input_ids, attention_mask, position_ids, past, all_logits=all_logits)
 
         runner.forward = counted
 
