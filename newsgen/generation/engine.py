@@ -3,9 +3,10 @@
     step():  plan = scheduler.schedule()             who runs (newsgen.generation.scheduler)
              drafts = propose(row) per running row    prompt lookup (newsgen.generation.lookup), optional
              logits = batch.decode(drafts)            one forward: each running row's pending token + draft
-                    + batch.join(plan.joining)        prefill of the joining rows, merged into the batch
-             finished = update(rows, logits, drafts)  sample, follow grounding, check stop / EOS / length;
-                                                      keep the draft's agreeing prefix, unmask the rest
+             update(running, logits, drafts)          sample, follow grounding, check stop / EOS / length;
+             batch.settle(kept)                       keep the draft's agreeing prefix, mask out the rest
+             logits = batch.join(plan.joining)        prefill of the joining rows, merged into the batch
+             update(joining, logits)                  their first token
              batch.drop(finished)                     finished rows leave; their KV columns are freed
 
 Rows of one batch may come with different few-shot prefixes: the batch shares the KV of one prefix (the
@@ -243,11 +244,13 @@ class DecodeEngine:
         assert len(running) == len(plan.running)
         drafts = [self._draft(r) for r in running] if len(running) <= self.lookup_max_batch else [[]] * len(running)
         decoded = self.batch.decode(drafts)
-        joined = self.batch.join(plan.joining)
+        if running:  # settled before the joiners' cache widens the batch's
+            kept = self._update(running, [decoded[b] for b in range(len(running))], drafts)
+            self.batch.settle(kept, decoded.shape[1])
+        if plan.joining:
+            joined = self.batch.join(plan.joining)
+            self._update(plan.joining, [joined[b][None] for b in range(len(plan.joining))], [[]] * len(plan.joining))
         rows = running + plan.joining
-        logits = [decoded[b] for b in range(len(running))] + [joined[b][None] for b in range(len(plan.joining))]
-        kept = self._update(rows, logits, drafts + [[]] * len(plan.joining))
-        self.batch.settle(kept[:len(running)], decoded.shape[1])
         finished = [r for r in rows if r.finish is not None]
         self.batch.drop(finished)
         self.scheduler.finished(finished)

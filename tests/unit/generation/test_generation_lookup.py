@@ -79,6 +79,29 @@ def test_lookup_with_rows_joining_mid_flight_matches_plain_decoding_on_both_back
         assert [out[i].text for i in range(len(reqs))] == plain
 
 
+def test_rejected_drafts_stay_masked_when_a_longer_row_joins(torch_gen, requests_, monkeypatch):
+    from newsgen.generation import engine
+
+    monkeypatch.setattr(engine, "propose", lambda source, room: propose(source, room, min_ngram=1))  # many wrong
+    short = [replace(r, sampling=SamplingParams(max_new_tokens=16, temperature=0.9, seed=i, **PLAIN))
+             for i, r in enumerate(requests_[4:])]                 # prompts of a few tokens, running first
+    long = [replace(r, sampling=SamplingParams(max_new_tokens=8, temperature=0.9, seed=9, **PLAIN))
+            for r in requests_[:2]]                                # ~200-token rows joining: the cache widens
+    reqs = short + long
+    plain = [r.text for r in torch_gen.generate(reqs)]
+    monkeypatch.setattr(torch_gen, "prompt_lookup", 4)
+    eng, out, step = torch_gen.engine(max_batch=4), {}, 0
+    for i, r in enumerate(short):
+        eng.add(r, i)
+    while eng.has_work or step < 6:
+        if step in (3, 5):
+            eng.add(long[step // 4], len(short) + step // 4)
+        out.update(eng.step())
+        step += 1
+    assert [out[i].text for i in range(len(reqs))] == plain
+    assert sum(out[i].timings_ms["drafted_tokens"] - out[i].timings_ms["accepted_tokens"] for i in range(2)) > 0
+
+
 def test_a_drafted_token_the_grounding_forbids_is_never_accepted(torch_gen, seeds, monkeypatch):
     import json
 
