@@ -38,7 +38,7 @@ _TOKEN = re.compile(r"⟦([a-z]+)⟧(?:⟦([a-z]+)⟧)?")
 #: one slot or form token
 SLOT_TOKEN = re.compile(r"⟦[a-z]+⟧")
 _FORM_OF = {token: form for form, token in FORMS.items()}
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
+_SENTENCE_START = re.compile(r"(?:^\s*|[.!?]\s+|\n\s*)$")
 _WORD_BEFORE = re.compile(r"(\w+)(\s+)$")
 _WORD_AFTER = re.compile(r"^(\s+)(\w+)")
 
@@ -52,34 +52,42 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str           # team | person | date | other
+    kind: str                   # team | person | date | other
+    role: str | None = None     # one of ROLES (a fixed slot), or None (a person of the match's events)
+
+
+#: what always gets the same slot, ⟦a⟧ home team … ⟦i⟧ away city (absent ones leave theirs unused); the
+#: players of the record's events follow from ⟦j⟧ on, in the order the prompt first names them
+ROLES = ("home", "away", "tournament", "round", "date", "venue", "referee", "home_city", "away_city")
 
 
 def entities(record: dict[str, Any]) -> list[Entity]:
-    """The record's names, each once: teams, people (scorers, assistants, leaders, penalised and booked
-    players, the referee), then tournament, round, venue and cities (read as the templates read them)."""
+    """The record's names, each once: teams, tournament, round, date, venue, referee and cities (read as the
+    templates read them), then the people of its goals, leaders, penalties and cards."""
     record = reader_view(record)
     out: dict[str, Entity] = {}
 
-    def add(value: Any, kind: str) -> None:
+    def add(value: Any, kind: str, role: str | None = None) -> None:
         if isinstance(value, str) and value.strip():
             text = oneline(unicodedata.normalize("NFC", value))
-            out.setdefault(text, Entity(text, kind))
+            out.setdefault(text, Entity(text, kind, role))
 
-    for side in ("home", "away"):
-        add((record.get(side) or {}).get("name"), "team")
+    home, away = record.get("home") or {}, record.get("away") or {}
+    add(home.get("name"), "team", "home")
+    add(away.get("name"), "team", "away")
+    add(record.get("tournament"), "other", "tournament")
+    add(record.get("round"), "other", "round")
+    if isinstance(record.get("date"), str) and _ISO_DATE.fullmatch(record["date"]):
+        add(record["date"], "date", "date")
+    add(record.get("venue"), "other", "venue")
+    add(record.get("referee"), "person", "referee")
+    add(home.get("city"), "other", "home_city")
+    add(away.get("city"), "other", "away_city")
     for key in ("goals", "leaders", "penalties", "cards"):
         for event in record.get(key) or []:
             add(event.get("player"), "person")
             for name in event.get("assists") or [] if isinstance(event.get("assists"), list) else []:
                 add(name, "person")
-    add(record.get("referee"), "person")
-    if isinstance(record.get("date"), str) and _ISO_DATE.fullmatch(record["date"]):
-        add(record["date"], "date")
-    for key in ("tournament", "round", "venue"):
-        add(record.get(key), "other")
-    for side in ("home", "away"):
-        add((record.get(side) or {}).get("city"), "other")
     return list(out.values())
 
 
@@ -92,21 +100,26 @@ class Slots:
         found = entities(record)
         surfaces = [(surface, i, form) for i, e in enumerate(found) for surface, form in self._surfaces(e)]
         surfaces.sort(key=lambda s: -len(s[0]))
-        self._surfaces_of = surfaces
         self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s, _, _ in surfaces) + r")(?!\w)") \
             if surfaces else None
         self._lookup = {s: (i, form) for s, i, form in reversed(surfaces)}   # the longest, first entity wins
-        first = {}                      # slot letters in order of first appearance in ``order_by``
+        self._slot_of = {i: SLOTS[ROLES.index(e.role)] for i, e in enumerate(found) if e.role}
+        first: dict[int, int] = {}      # the others in order of first appearance in ``order_by``, then the rest
         for m in self._matches(order_by):
             first.setdefault(self._lookup[m.group()][0], len(first))
-        rest = [i for i in range(len(found)) if i not in first]
-        order = sorted(first, key=first.get) + rest
-        self.entities = [found[i] for i in order][:len(SLOTS)]
-        self._slot_of = {i: SLOTS[n] for n, i in enumerate(order[:len(SLOTS)])}
+        others = sorted((i for i in first if i not in self._slot_of), key=first.get)
+        others += [i for i in range(len(found)) if i not in self._slot_of and i not in first]
+        self._slot_of.update(zip(others, SLOTS[len(ROLES):]))
+        #: slot token -> what it stands for
+        self.entities = {slot: found[i] for i, slot in self._slot_of.items()}
+
+    def slot(self, text: str) -> str:
+        """The slot token of one of the record's strings."""
+        return next(slot for slot, e in self.entities.items() if e.text == text)
 
     def tokens(self) -> tuple[str, ...]:
         """The slot tokens a text about this record may hold: its slots and every form token."""
-        return SLOTS[:len(self.entities)] + tuple(FORMS.values())
+        return tuple(self.entities) + tuple(FORMS.values())
 
     def _surfaces(self, e: Entity) -> Iterable[tuple[str, str]]:
         if e.kind == "date":                 # «21 сентября 2026», and «21 сентября» without the year
@@ -152,7 +165,7 @@ class Slots:
     def realise(self, text: str) -> str:
         """A slot model's text with every slot written out from the record (:class:`SlotError` for a slot
         the record does not have or a form it cannot take)."""
-        index = dict(zip(SLOTS, self.entities))
+        index = self.entities
         for m in _TOKEN.finditer(text):
             if f"⟦{m.group(1)}⟧" not in index or (m.group(2) and f"⟦{m.group(2)}⟧" not in _FORM_OF):
                 raise SlotError(f"unknown slot {m.group()}")
@@ -185,7 +198,7 @@ class Slots:
     def _agree(self, text: str, change) -> str:
         """Apply ``change(entity, verb)`` to the past-tense verb right after (else right before) each
         nominative team or person slot of ``text``."""
-        index = dict(zip(SLOTS, self.entities))
+        index = self.entities
         spans = [(m.start(), m.end(), index.get(f"⟦{m.group(1)}⟧")) for m in _TOKEN.finditer(text)
                  if not m.group(2) or m.group(2) == "lbl"]
         return _change_verbs(text, [(a, b, e) for a, b, e in spans if e is not None and e.kind in ("team", "person")],
