@@ -126,6 +126,8 @@ class BatchingGenerator:
                 requests.pop(handle)[1].set_result(res)
                 observe_generation(self.backend, int(res.timings_ms.get("batch_size", 1)), res.new_tokens,
                                    res.timings_ms.get("total_ms", 0.0) / 1e3)
+        for _, fut in list(requests.values()) + _drain(self._queue):  # closed: nobody waits for ever
+            fut.set_exception(RuntimeError("generator is closed"))
 
     def _one_by_one(self, batch: list[tuple[GenerationRequest, Future]]) -> None:
         for req, fut in batch:

@@ -120,3 +120,24 @@ def test_static_policy_is_still_available(torch_gen, requests_):
     no_engine = type("NoEngine", (), {"backend": "x", "model_id": "x", "generate": lambda self, r: []})()
     with pytest.raises(ValueError, match="engine"):
         BatchingGenerator(no_engine, continuous=True)
+
+
+def test_closing_fails_the_requests_still_running_instead_of_leaving_their_callers_waiting(torch_gen, requests_):
+    gen = BatchingGenerator(torch_gen, max_batch=2, max_wait_s=0.0)
+    long = replace(requests_[0], sampling=SamplingParams(max_new_tokens=2000, temperature=0.0, stop=()))
+    got = {}
+    caller = threading.Thread(target=lambda: got.update(error=_error_of(lambda: gen.generate([long]))))
+    caller.start()
+    while not gen._queue.empty():
+        pass
+    gen.close()
+    caller.join(30)
+    assert isinstance(got.get("error"), RuntimeError)
+
+
+def _error_of(call):
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    return None
