@@ -51,6 +51,9 @@ def not_utf8(tmp_path) -> Path:
 # --- Kafka and Redis out of reach ----------------------------------------------------------------------
 
 UNREACHABLE = {"NEWSGEN_KAFKA_BOOTSTRAP": "127.0.0.1:1", "NEWSGEN_CONNECT_TIMEOUT_S": "1"}
+#: seconds a command may take with connect_timeout_s = 1: well under the clients' own 30 s and more, with room
+#: for importing the worker's stack on a loaded 2-core machine
+BOUND = 20
 
 
 @pytest.mark.parametrize("args", [
@@ -64,7 +67,8 @@ def test_an_unreachable_kafka_is_one_line_and_exit_5_after_the_bounded_wait(args
     assert result.exit_code == 5, result.output
     line = one_line(result.output)
     assert "cannot reach Kafka at 127.0.0.1:1 within 1s" in line
-    assert 0.9 <= took < 8, took  # waits connect_timeout_s, not kafka-python's 30 s and a traceback
+    # waits connect_timeout_s, not kafka-python's 30 s and a traceback (the margin: command start-up on a busy machine)
+    assert 0.9 <= took < BOUND, took
 
 
 @pytest.fixture
@@ -98,7 +102,7 @@ def test_an_unreachable_redis_is_one_line_and_exit_6(fake_kafka_port):
     started = time.monotonic()
     result = run("bridge", env=env)
     assert result.exit_code == 6, result.output
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < BOUND
     line = [ln for ln in result.output.splitlines() if ln.strip() and "bridge" not in ln.split(":")[0]][-1]
     assert "cannot reach Redis at redis://:***@127.0.0.1:1/0 within 1s" in line
     assert "pw" not in result.output and "Traceback" not in result.output
@@ -112,7 +116,7 @@ def test_an_unreachable_rabbitmq_is_one_line_and_exit_7(fake_kafka_port, command
     started = time.monotonic()
     result = run(command, env=env)
     assert result.exit_code == 7, result.output
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < BOUND
     line = [ln for ln in result.output.splitlines() if ln.strip() and "bridge" not in ln.split(":")[0]][-1]
     assert "cannot reach RabbitMQ at amqp://newsgen:***@127.0.0.1:1// within 1s" in line
     assert ":pw@" not in result.output and "Traceback" not in result.output
