@@ -3,7 +3,8 @@
 A model fine-tuned with slots (its ``generation_config.json``: ``"newsgen_prompt": {"slots": true}``) never
 reads or writes a name. In its prompt every team, player, tournament, round, venue and city of the record is
 a slot token, ``⟦a⟧``, ``⟦b⟧`` … in order of first appearance, followed by a form token when the grammar
-layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the match date is a slot too (``⟦short⟧``: without the year); the text the model writes is realised
+layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the match date (``⟦short⟧``: without the year), the final score
+(winner first) and the attendance («20 416 зрителей», plural agreed) are slots too; the text the model writes is realised
 from the record by the grammar layer (:class:`~newsgen.grammar.Lexicon`): each slot becomes its string in
 that form, capitalised at a sentence start, and a past-tense verb next to a team or person in the
 nominative agrees with it (the model writes the masculine form: it cannot know an unseen team's gender).
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
-from newsgen.grammar import CASES, Lexicon, en_date, ru_date
+from newsgen.grammar import CASES, Lexicon, en_date, en_number, plural, ru_date
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
@@ -52,13 +53,14 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str                   # team | person | date | other
+    kind: str                   # team | person | date | score | count | other
     role: str | None = None     # one of ROLES (a fixed slot), or None (a person of the match's events)
 
 
-#: what always gets the same slot, ⟦a⟧ home team … ⟦i⟧ away city (absent ones leave theirs unused); the
-#: players of the record's events follow from ⟦j⟧ on, in the order the prompt first names them
-ROLES = ("home", "away", "tournament", "round", "date", "venue", "referee", "home_city", "away_city")
+#: what always gets the same slot, ⟦a⟧ home team … ⟦k⟧ attendance (absent ones leave theirs unused); the
+#: players of the record's events follow from ⟦l⟧ on, in the order the prompt first names them
+ROLES = ("home", "away", "tournament", "round", "date", "venue", "referee", "home_city", "away_city", "score",
+         "attendance")
 
 
 def entities(record: dict[str, Any]) -> list[Entity]:
@@ -83,6 +85,11 @@ def entities(record: dict[str, Any]) -> list[Entity]:
     add(record.get("referee"), "person", "referee")
     add(home.get("city"), "other", "home_city")
     add(away.get("city"), "other", "away_city")
+    score = record.get("score") or {}
+    if isinstance(score.get("home"), int) and isinstance(score.get("away"), int):   # the final score, winner first
+        add(f"{max(score['home'], score['away'])}:{min(score['home'], score['away'])}", "score", "score")
+    if isinstance(record.get("attendance"), int):
+        add(str(record["attendance"]), "count", "attendance")
     for key in ("goals", "leaders", "penalties", "cards"):
         for event in record.get(key) or []:
             add(event.get("player"), "person")
@@ -126,6 +133,9 @@ class Slots:
             write = ru_date if self.language == "ru" else en_date
             yield write(e.text), "nomn"
             yield write(e.text, False), "short"
+            return
+        if e.kind in ("score", "count"):     # «3:1» / "3-1"; «20 416 зрителей» / "20,416"
+            yield self._write(e, "nomn"), "nomn"
             return
         if self.language != "ru":
             yield self.lexicon.en(e.text), "nomn"
@@ -184,6 +194,10 @@ class Slots:
     def _write(self, e: Entity, form: str) -> str:
         if e.kind == "date":
             return (ru_date if self.language == "ru" else en_date)(e.text, form != "short")
+        if e.kind == "score":
+            return e.text if self.language == "ru" else e.text.replace(":", "-")
+        if e.kind == "count":
+            return plural(int(e.text), "зритель") if self.language == "ru" else en_number(int(e.text))
         if self.language != "ru":
             return self.lexicon.en(e.text)
         if e.kind == "team":
