@@ -64,6 +64,6 @@ RUN pip install --no-deps /tmp/dist/newsgen-*.whl \
 USER 10001:10001
 EXPOSE 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/livez', timeout=4)"]
 # exec form: Celery is PID 1 and gets SIGTERM itself (warm shutdown: finish the tasks in hand, then exit)
 CMD ["newsgen", "worker"]

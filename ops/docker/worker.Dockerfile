@@ -43,10 +43,10 @@ RUN pip install --no-deps /tmp/dist/newsgen-*.whl \
  && chown -R newsgen:newsgen /var/lib/newsgen /models
 
 USER 10001:10001
-# 9101: bridge /metrics + /healthz, 9102: worker /metrics + /healthz (NEWSGEN_BRIDGE_PORT / NEWSGEN_WORKER_PORT)
+# 9101: bridge /metrics, /livez, /readyz; 9102: worker /metrics, /livez, /readyz (NEWSGEN_BRIDGE_PORT / NEWSGEN_WORKER_PORT)
 # on every interface of the container (NEWSGEN_METRICS_HOST=0.0.0.0 above; outside a container: 127.0.0.1)
 EXPOSE 9101 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/livez', timeout=4)"]
 # exec form: Celery is PID 1 and gets SIGTERM itself (warm shutdown: finish the tasks in hand, then exit)
 CMD ["newsgen", "worker"]
