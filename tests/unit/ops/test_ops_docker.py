@@ -1,4 +1,4 @@
-"""ops/docker: the images build from files that exist, run as a non-root user, check /healthz and start
+"""ops/docker: the images build from files that exist, run as a non-root user, check /livez and start
 `newsgen worker`; the GPU image swaps onnxruntime for onnxruntime-gpu. (No Docker engine here: the
 Dockerfiles are checked as text.)"""
 import fnmatch
@@ -44,7 +44,7 @@ def test_image_runs_newsgen_worker_as_non_root_with_a_health_check(name, ops_dir
     cmd = next(args for k, args in steps if k == "CMD")
     assert json.loads(cmd) == ["newsgen", "worker"]       # exec form: Celery gets SIGTERM as PID 1
     healthcheck = next(args for k, args in steps if k == "HEALTHCHECK")
-    assert "http://127.0.0.1:9102/healthz" in healthcheck
+    assert "http://127.0.0.1:9102/livez" in healthcheck      # liveness: a Redis outage must not fail it
     run = " ".join(a for k, a in steps if k == "RUN")
     assert "pip install --no-deps /tmp/dist/newsgen-*.whl" in run and " -e " not in run
     assert "NEWSGEN_STATE_DIR=" in " ".join(a for k, a in steps if k == "ENV")
