@@ -27,10 +27,54 @@ BRACKETED_ABBREVIATION = re.compile(r"(?:\(|[\s,])(?:[^\W\d_]{1,4}\.)+\)$")
 
 
 def problems(seg: Segments, names: list[tuple[Span, str]]) -> list[Mismatch]:
-    """The readability mismatches of a text (its ``seg``): ``truncated`` and ``repetition``. ``names`` are
-    the spans and labels of the names found in it: a name counts as one word (``Son Khyn Min scored
-    twice. Son Khyn Min scored the winner`` repeats no four words)."""
-    return _ending(seg) + _repetitions(seg.text, names)
+    """The readability mismatches of a text (its ``seg``): ``truncated``, ``garbled`` and ``repetition``.
+    ``names`` are the spans and labels of the names found in it: a name counts as one word (``Son Khyn Min
+    scored twice. Son Khyn Min scored the winner`` repeats no four words)."""
+    return _ending(seg) + _garbled(seg.text) + _repetitions(seg.text, names)
+
+
+#: Russian prepositions that must govern a word: one right before a verb or a punctuation mark is a gap
+#: where the model left a word out (``Победный гол на забил``, ``в .``)
+PREPOSITIONS = ("в", "во", "на", "с", "со", "к", "ко", "по", "от", "до", "из", "у", "о", "об", "за", "под", "над",
+                "при", "для", "без", "про", "через")
+_GAP = re.compile(r"(?<![\w-])(" + "|".join(PREPOSITIONS) + r")(?:\s+([^\W\d_]+)|\s*([.,;:!?)]))", re.I)
+
+
+def _garbled(text: str) -> list[Mismatch]:
+    """``garbled`` for each bracket or guillemet left open or closed unopened, and each preposition with a
+    verb or a punctuation mark right after it."""
+    found: list[Mismatch] = []
+    for open_, close in (("(", ")"), ("«", "»")):
+        depth, start = 0, None
+        for i, ch in enumerate(text):
+            if ch == open_:
+                depth, start = depth + 1, i if depth == 0 else start
+            elif ch == close:
+                depth -= 1
+                if depth < 0:
+                    found.append(_garble((i, i + 1), text, f"{close} closes nothing"))
+                    depth = 0
+        if depth > 0:
+            found.append(_garble((start, len(text)), text, f"{open_} is never closed"))
+    for m in _GAP.finditer(text):
+        word = m.group(2)
+        if word is None or _is_verb(word):
+            found.append(_garble(m.span(), text, f"{m.group(1)!r} governs no word"))
+    return found
+
+
+def _garble(span: Span, text: str, why: str) -> Mismatch:
+    return Mismatch(kind="garbled", span=span, found=text[span[0]:span[1]][:80], expected="well-formed text",
+                    message=why)
+
+
+def _is_verb(word: str) -> bool:
+    from newsgen.grammar.morph import _morph
+
+    if not re.fullmatch(r"[а-яё]+", word.lower()):
+        return False
+    p = _morph().parse(word.lower())[0]
+    return p.tag.POS in ("VERB", "INFN")
 
 
 def _ending(seg: Segments) -> list[Mismatch]:

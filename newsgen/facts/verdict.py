@@ -27,6 +27,7 @@ KINDS = {
     "truncated": "a text that does not end at a sentence end (no final . ! ? …, or cut after an initial or an "
                  "abbreviation such as «г.»)",
     "repetition": "four words in a row that the text already has (a loop)",
+    "garbled": "a bracket or quote left open, or a preposition with nothing to govern (``на забил``, ``в .``)",
 }
 
 

@@ -23,6 +23,19 @@ def test_a_truncated_text_fails(text):
     assert text.rstrip().endswith(m.found) and m.found
 
 
+@pytest.mark.parametrize("text, found", [
+    (f"{NOTE}. Гол: 1:0 — Андрей Мостовой (. Матч посетили 54 312 зрителей.", "("),    # a bracket never closed
+    (f"{NOTE}). Матч посетили 54 312 зрителей.", ")"),
+    (f"{NOTE}. Победный гол на забил Андрей Мостовой.", "на забил"),          # the minute left out
+    (f"{NOTE}. Матч прошёл на .", "на ."),
+    (f"{NOTE}. Матч прошёл на стадионе «Газпром Арена.", "«"),
+])
+def test_a_garbled_text_fails(text, found):
+    result = verdict("rpl-2026-15-zen-spa", text)
+    assert "garbled" in result.reasons(), result.reasons()
+    assert any(m.kind == "garbled" and m.found.startswith(found) for m in result.mismatches), result.mismatches
+
+
 def test_english_truncations_fail_too():
     for text in ("Zenit beat Spartak 2-1, the winner came from A.", "Zenit beat Spartak 2-1 at St.",
                  "Zenit beat Spartak 2-1 and"):
