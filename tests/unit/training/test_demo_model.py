@@ -63,5 +63,5 @@ def test_miniature_demo_build_exports_reports_and_recommends_its_sampling(tmp_pa
     written = json.loads((tmp_path / "report.json").read_text())
     assert written["evaluation"]["best_of_n_pass_rate"] == ev["best_of_n_pass_rate"]
     assert built_digest(tmp_path / "demo") == written["inputs_digest"] == inputs_digest(cfg) != inputs_digest(DemoConfig())
-    assert load_onnx_generator(tmp_path / "demo" / "onnx").sampling_defaults["temperature"] == 0.5
+    assert load_onnx_generator(tmp_path / "demo" / "onnx").sampling_defaults["temperature"] == dict(cfg.sampling)["temperature"]
     assert not (tmp_path / "demo.base").exists() and any(s and "exporting" in s for s in stages)
