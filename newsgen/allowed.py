@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from newsgen.facts import default_lexicon
-from newsgen.facts.expected import _strings, build
+from newsgen.facts.expected import build, record_strings
 from newsgen.facts.text import WORD, inflected_forms
 from newsgen.generation.grounding import Grounding
 from newsgen.grammar import CASES, Lexicon
@@ -59,7 +59,7 @@ def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: s
 
 
 def _numbers(exp) -> Iterable[str]:
-    for text in _strings(exp.record):          # as the record writes them: «1/4 финала», «19:30»
+    for text in record_strings(exp.record):    # as the record writes them: «1/4 финала», «19:30»
         yield from NUMBER_RUN.findall(text)
     for value, _scale in exp.numbers:
         if value == int(value):
@@ -89,7 +89,7 @@ def _numbers(exp) -> Iterable[str]:
 
 def _name_forms(record: dict[str, Any], exp, lexicon: Lexicon) -> Iterable[str]:
     """Every string of the record in every form the grammar layer can write it."""
-    for s in _strings(record):
+    for s in record_strings(record):
         s = unicodedata.normalize("NFC", s)
         yield s
         if len(s) > 120:
@@ -149,7 +149,7 @@ def frame_words(templates_dir: str, record_type: str, language: str) -> frozense
     path = root / record_type / f"examples.{language}.json"
     examples = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
     lexicon = default_lexicon()
-    stems = {_stem(w) for ex in examples for s in _strings(ex.get("record", {}))
+    stems = {_stem(w) for ex in examples for s in record_strings(ex.get("record", {}))
              for w in (*_words(s), *_words(lexicon.en(s)))}
     for ex in examples:
         for key in _EXAMPLE_TEXTS:

@@ -23,7 +23,7 @@ from newsgen.generation.grounding import Grounding
 from newsgen.generation.postprocess import finish_text
 from newsgen.grammar import Lexicon
 from newsgen.messages import Candidate, NoteMessage, Provenance, TaskMessage
-from newsgen.slots import SlotError, Slots
+from newsgen.slots import SlotError, Slots, served_prompt
 
 
 def sampling_seed(base: int, key: str, candidate: int = 0) -> int:
@@ -53,14 +53,9 @@ def grounding_of(settings: Settings, task: TaskMessage, slots: Slots | None = No
 def model_prompt(task: TaskMessage, fmt: PromptFormat = PromptFormat(),
                  lexicon: Lexicon | None = None) -> tuple[str, str, Slots | None]:
     """The prompt and shared prefix the model reads for a task, as its :class:`PromptFormat` wants them, and
-    the record's slots when it writes with them (:mod:`newsgen.slots`)."""
-    if fmt.examples and not fmt.slots:
-        return task.seed.prompt, task.seed.prefix, None
-    rest = task.seed.prompt[len(task.seed.prefix):]
-    if not fmt.slots:
-        return rest, "", None
-    slots = Slots(task.record, task.language, lexicon or default_lexicon(), order_by=rest)
-    return slots.delex(rest), "", slots
+    the record's slots when it writes with them (:func:`newsgen.slots.served_prompt`)."""
+    prefix, rest, slots = served_prompt(task.seed, task.record, task.language, fmt, lexicon or default_lexicon())
+    return prefix + rest, prefix, slots
 
 
 def request_for(settings: Settings, task: TaskMessage, candidate: int = 0,

@@ -20,13 +20,17 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from newsgen.grammar import CASES, Lexicon, en_date, en_number, plural, ru_date
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
 from newsgen.records import reader_view
+
+if TYPE_CHECKING:
+    from newsgen.generation.base import PromptFormat
+    from newsgen.seeds import Seed
 
 #: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦az⟧ (lower-case letters only: free text to the grounding constraint)
 SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(f"⟦a{c}⟧" for c in string.ascii_lowercase)
@@ -42,6 +46,20 @@ _FORM_OF = {token: form for form, token in FORMS.items()}
 _SENTENCE_START = re.compile(r"(?:^\s*|[.!?]\s+|\n\s*)$")
 _WORD_BEFORE = re.compile(r"(\w+)(\s+)$")
 _WORD_AFTER = re.compile(r"^(\s+)(\w+)")
+
+
+def served_prompt(seed: "Seed", record: dict[str, Any], language: str, fmt: "PromptFormat",
+                  lexicon: Lexicon) -> tuple[str, str, "Slots | None"]:
+    """The shared prefix and the rest of the prompt a model of prompt format ``fmt`` reads for ``seed``
+    (the few-shot examples dropped unless it reads them; names as slots for a slot model), and the record's
+    slots when it writes with them: the one place the worker and fine-tuning both take it from."""
+    if fmt.examples and not fmt.slots:
+        return seed.prefix, seed.prompt[len(seed.prefix):], None
+    rest = seed.prompt[len(seed.prefix):]
+    if not fmt.slots:
+        return "", rest, None
+    slots = Slots(record, language, lexicon, order_by=rest)
+    return "", slots.delex(rest), slots
 
 
 class SlotError(ValueError):

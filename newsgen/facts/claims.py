@@ -29,6 +29,9 @@ LEAD_EN = {"lead", "leads", "leading"}
 PRESENT_EN = {"win", "wins", "winning", "beats", "beating", "lose", "loses", "losing", "edges", "defeats",
               "defeating"}
 DRAW_WORDS = {"вничью", "ничья", "ничейный", "drew", "draw", "drawn", "level", "tied", "stalemate"}
+#: a draw said as the outcome of the match: a past-tense verb next to the draw word
+#: (``сыграли вничью``, ``завершился ничьей``, ``ended in a draw``), or ``drew`` itself
+DRAW_FINAL_EN = {"drew", "ended", "finished", "played", "was", "were"}
 #: a claim next to one of these is about a part of the match
 PART_RU = {"четверть", "период", "тайм", "пятиминутка", "отрезок", "половина", "треть"}
 PART_EN = {"quarter", "quarters", "period", "periods", "half", "halves", "frame"}
@@ -127,6 +130,17 @@ def _verb_kind(token: Token) -> str | None:
     return None
 
 
+def _draw_final(tokens: list[Token], i: int) -> bool:
+    """Whether the draw word at ``i`` states the match's outcome: ``drew``, or a past-tense verb within
+    three words of it in its clause (``сыграли вничью``, ``ended in a draw``); ``ничья 1:1`` is a score."""
+    if fold(tokens[i].text) == "drew":
+        return True
+    near = [t for t in tokens[max(i - 3, 0):i + 4] if t.clause == tokens[i].clause and t is not tokens[i]]
+    if tokens[i].latin:
+        return any(fold(t.text) in DRAW_FINAL_EN for t in near)
+    return any(p.pos == "VERB" and "past" in p.grammemes for t in near for p in parses(t.text)[:1])
+
+
 def _negated(tokens: list[Token], i: int) -> bool:
     return i > 0 and tokens[i - 1].sentence == tokens[i].sentence and fold(tokens[i - 1].text) in NEGATION
 
@@ -175,7 +189,7 @@ def find_claims(tokens: list[Token], mentions: list[Mention], seg: Segments) -> 
         low = fold(t.text)
         if low in DRAW_WORDS or has_lemma(t, {"ничья"}, ("NOUN",)):
             if not _negated(tokens, i) and not _about_part(tokens, i):
-                claims.append(Claim("draw", None, (t.start, t.end), t.sentence, regulation))
+                claims.append(Claim("draw", None, (t.start, t.end), t.sentence, regulation, _draw_final(tokens, i)))
             continue
         if low == "сильнее":
             m = _after(teams, tokens, i) or _subject(teams, persons, t)

@@ -321,23 +321,24 @@ def lexicon_teams(lexicon: Lexicon) -> tuple[Named, ...]:
     return tuple(team_named(name, lexicon, None, "foreign_team") for name in lexicon.teams)
 
 
-def _strings(value: Any) -> Iterator[str]:
+def record_strings(value: Any) -> Iterator[str]:
+    """Every string a record states (names, tournament, round, times…), not its codes (type, status, side)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for k, v in value.items():
             if k not in ("type", "id", "url", "status", "kind", "color", "strength", "style", "length_unit",
                          "language", "decided", "team"):
-                yield from _strings(v)
+                yield from record_strings(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from record_strings(v)
 
 
 def _vocabulary(exp: Expected, lexicon: Lexicon) -> None:
     """Keys of every word in the record's strings and of their English names (places, competitions,
     venues, people in a news fact sheet...)."""
-    for s in _strings(exp.record):
+    for s in record_strings(exp.record):
         for text in (s, lexicon.en(s)) if len(s) <= 120 else (s,):
             for m in WORD.finditer(text):
                 parts = [m.group()] + [p for p in m.group().split("-") if len(p) >= 4 and "-" in m.group()]
@@ -351,7 +352,7 @@ def _text_facts(exp: Expected) -> None:
     """News events and rewrites: the dates, pairs, times and numbers their text fields state, read as the
     checked text is read."""
     english = exp.record.get("language") == "en"
-    for s in _strings(exp.record):
+    for s in record_strings(exp.record):
         taken: list[extract.Span] = []
         exp.dates |= {(d.day, d.month, d.year) for d in extract.find_dates(s, taken)}
         for p in extract.find_pairs(s, taken):
@@ -382,7 +383,7 @@ def _numbers(exp: Expected) -> None:
     r = exp.record
     pool = set(_ints(r))
     if exp.is_match:
-        for s in _strings(r):        # also as English names them: 1/8 финала -> round of 16
+        for s in record_strings(r):        # also as English names them: 1/8 финала -> round of 16
             for text in {s, exp.lexicon.en(s)} if exp.lexicon else {s}:
                 pool |= {n.value for n in extract.find_numbers(text, [])}
     for day, month, year in exp.dates:

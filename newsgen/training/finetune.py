@@ -107,7 +107,7 @@ def seed_texts(pairs: Sequence[dict[str, Any]], fmt: PromptFormat = PromptFormat
     from newsgen.errors import NewsgenError
     from newsgen.facts import default_lexicon
     from newsgen.seeds import SeedRenderer
-    from newsgen.slots import Slots
+    from newsgen.slots import served_prompt
 
     renderer = SeedRenderer(templates_dir or load_settings().templates_dir)
     lexicon = default_lexicon()
@@ -118,13 +118,8 @@ def seed_texts(pairs: Sequence[dict[str, Any]], fmt: PromptFormat = PromptFormat
         except (NewsgenError, ValueError, KeyError):
             yield None
             continue
-        if not fmt.examples or fmt.slots:
-            seed = seed.without_examples()
-        rest = seed.prompt[len(seed.prefix):]
-        if fmt.slots:
-            slots = Slots(pair["record"], pair.get("language", "ru"), lexicon, order_by=rest)
-            rest, target = slots.delex(rest), slots.delex(target, agree=True)
-        yield seed.prefix, rest, target
+        prefix, rest, slots = served_prompt(seed, pair["record"], pair.get("language", "ru"), fmt, lexicon)
+        yield prefix, rest, target if slots is None else slots.delex(target, agree=True)
 
 
 def build_examples(pairs: Sequence[dict[str, Any]], tokenizer: Any, max_length: int,

@@ -27,6 +27,8 @@ TRUE = [
                                   "а также автогол Колотиевского."),
     ("rpl-2026-16-spa-kra", "ru", "Идёт 58-я минута, счёт 1:1: на гол Эдуарда Сперцяна «Спартак» ответил мячом "
                                   "Манфреда Угальде."),
+    ("rpl-2026-16-spa-kra", "ru", "Идёт 58-я минута, «Спартак» и «Краснодар» играют вничью 1:1."),
+    ("rpl-2026-16-spa-kra", "en", "Spartak and Krasnodar are level at 1-1 in the 58th minute."),
     ("rpl-2026-16-ahm-fak", "ru", "Матч «Ахмат» — «Факел» перенесён на 3 декабря из-за снегопада."),
     ("rpl-2026-16-lok-akr", "ru", "Матч «Локомотив» — «Акрон» прерван на 63-й минуте при счёте 1:0."),
     ("rpl-2026-17-zen-cska", "ru", "Матч «Зенит» — ЦСКА состоится 6 декабря в 19:30."),
@@ -120,6 +122,16 @@ FALSE = [
     ("rpl-2026-16-lok-akr", "ru", "Матч «Локомотив» — «Акрон» прерван на 70-й минуте.", "minute", "70-й минуте"),
     ("rpl-2026-16-spa-kra", "ru", "Идёт 60-я минута, «Спартак» и «Краснодар» играют вничью 1:1.", "minute",
      "60-я минута"),
+    # a draw as the outcome of a match still in progress (was accepted: a draw claim was never final)
+    ("rpl-2026-16-spa-kra", "ru", "«Спартак» и «Краснодар» сыграли вничью 1:1.", "status", "вничью"),
+    ("rpl-2026-16-spa-kra", "ru", "Матч «Спартак» — «Краснодар» завершился вничью 1:1.", "status", "вничью"),
+    ("rpl-2026-16-spa-kra", "en", "Spartak and Krasnodar drew 1-1.", "status", "drew"),
+    ("rpl-2026-16-spa-kra", "en", "Spartak and Krasnodar played out a 1-1 draw.", "status", "draw"),
+    # a minute no match has, glued to a preposition (was read as nothing, so it passed)
+    ("rpl-2026-15-zen-spa", "ru", "«Зенит» обыграл «Спартак» 2:1. Победный гол на+2026-й минуте забил Андрей "
+                                  "Мостовой.", "minute", "2026-й минуте"),
+    ("rpl-2026-15-zen-spa", "en", "Zenit beat Spartak 2-1, Andrei Mostovoy scoring the winner in the 2026th minute.",
+     "minute", "2026th minute"),
     ("khl-2026-avg-ska", "ru", "«Авангард» обыграл СКА 4:2, Илья Михеев забросил шайбу на 05:13.", "time", "05:13"),
     ("khl-2026-akb-mmg", "ru", "«Ак Барс» обыграл «Металлург» в овертайме 3:2, победную шайбу забросил Никита Дыняк.",
      "scorer", "Никита Дыняк"),
