@@ -22,18 +22,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
-from newsgen.grammar import CASES, Lexicon, en_date, en_number, plural, ru_date
+from newsgen.grammar import (CASES, Lexicon, clock_minute, en_date, en_minute, en_number, en_on_minute, minute,
+                             on_minute, plural, ru_date)
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
-from newsgen.records import reader_view
+from newsgen.records import goal_timeline, reader_view, winning_goal
 
 if TYPE_CHECKING:
     from newsgen.generation.base import PromptFormat
     from newsgen.seeds import Seed
 
-#: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦az⟧ (lower-case letters only: free text to the grounding constraint)
-SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(f"⟦a{c}⟧" for c in string.ascii_lowercase)
+#: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦bz⟧ (lower-case letters only: free text to the grounding constraint)
+SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(
+    f"⟦{a}{c}⟧" for a in "ab" for c in string.ascii_lowercase)
 #: form tokens after a slot: a case other than the nominative, or the label form («X» without «команда»)
 FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": "⟦lbl⟧", "short": "⟦short⟧"}
 #: every token a slot model's tokenizer adds
@@ -71,7 +73,7 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str                   # team | person | date | score | count | other
+    kind: str                   # team | person | date | score | count | minute | clock | other
     role: str | None = None     # one of ROLES (a fixed slot), or None (a person of the match's events)
 
 
@@ -113,7 +115,48 @@ def entities(record: dict[str, Any]) -> list[Entity]:
             add(event.get("player"), "person")
             for name in event.get("assists") or [] if isinstance(event.get("assists"), list) else []:
                 add(name, "person")
+    for text, kind in _numbers(record):
+        add(text, kind)
     return list(out.values())
+
+
+def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """The score pairs (home:away: final, by period or quarter, shoot-out, running after each goal), match
+    minutes (``45+2``: goals, cards, the minute now, a hockey winner's) and game clocks (``06:58``) a note
+    copies, so that it copies them as pointers too."""
+    pair = lambda p: f"{p['home']}:{p['away']}" if isinstance(p, dict) and isinstance(p.get("home"), int) \
+        and isinstance(p.get("away"), int) else None   # noqa: E731
+    hockey = record.get("type") == "hockey_match"
+    yield pair(record.get("score")), "score"
+    for p in list(record.get("periods") or []) + list(record.get("quarters") or []):
+        yield pair(p), "score"
+    yield pair(record.get("shootout")), "score"
+    try:
+        timeline = goal_timeline(record) if record.get("goals") else []
+        winner = winning_goal(record) if hockey and timeline and record.get("status") == "finished" else None
+    except (KeyError, TypeError, ValueError):
+        timeline, winner = [], None
+    for g in timeline:
+        yield g["running"], "score"
+        yield (g.get("time"), "clock") if hockey else (_minute_text(g.get("minute"), g.get("added")), "minute")
+    if winner is not None and isinstance(winner.get("time"), str):
+        yield str(clock_minute(winner["time"])), "minute"
+    for card in record.get("cards") or []:
+        yield _minute_text(card.get("minute"), card.get("added")), "minute"
+    elapsed = record.get("elapsed")
+    if hockey and isinstance(elapsed, str) and ":" in elapsed:
+        yield str(clock_minute(elapsed)), "minute"
+    elif isinstance(elapsed, int):
+        yield str(elapsed), "minute"
+
+
+def _minute_text(m: Any, added: Any = None) -> str | None:
+    return None if not isinstance(m, int) else f"{m}+{added}" if isinstance(added, int) and added else str(m)
+
+
+def _minute_of(text: str) -> tuple[int, int | None]:
+    m, _, added = text.partition("+")
+    return int(m), int(added) if added else None
 
 
 class Slots:
@@ -125,8 +168,8 @@ class Slots:
         found = entities(record)
         surfaces = [(surface, i, form) for i, e in enumerate(found) for surface, form in self._surfaces(e)]
         surfaces.sort(key=lambda s: -len(s[0]))
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s, _, _ in surfaces) + r")(?!\w)") \
-            if surfaces else None
+        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s, _, _ in surfaces)
+                                   + r")(?!\w)(?![:–-]\d)") if surfaces else None
         self._lookup = {s: (i, form) for s, i, form in reversed(surfaces)}   # the longest, first entity wins
         self._slot_of = {i: SLOTS[ROLES.index(e.role)] for i, e in enumerate(found) if e.role}
         first: dict[int, int] = {}      # the others in order of first appearance in ``order_by``, then the rest
@@ -152,8 +195,12 @@ class Slots:
             yield write(e.text), "nomn"
             yield write(e.text, False), "short"
             return
-        if e.kind in ("score", "count"):     # «3:1» / "3-1"; «20 416 зрителей» / "20,416"
+        if e.kind in ("score", "count", "clock"):     # «3:1» / "3-1"; «20 416 зрителей» / "20,416"; 06:58
             yield self._write(e, "nomn"), "nomn"
+            return
+        if e.kind == "minute":   # «45+2-я минута», «(на) 45+2-й минуте», «(45+2» / "45+2'", "(in the) 45+2nd minute"
+            for form in ("nomn", "loct", "label") if self.language == "ru" else ("nomn", "loct"):
+                yield self._write(e, form), form
             return
         if self.language != "ru":
             yield self.lexicon.en(e.text), "nomn"
@@ -214,6 +261,15 @@ class Slots:
             return (ru_date if self.language == "ru" else en_date)(e.text, form != "short")
         if e.kind == "score":
             return e.text if self.language == "ru" else e.text.replace(":", "-")
+        if e.kind == "clock":
+            return e.text
+        if e.kind == "minute":
+            m, added = _minute_of(e.text)
+            if self.language != "ru":
+                return en_on_minute(m, added).removeprefix("in the ") if form == "loct" else en_minute(m, added)
+            if form == "label":          # the bracket after a scorer: «(45+2)», «(66, автогол)»
+                return f"({e.text}"
+            return on_minute(m, added).removeprefix("на ") if form == "loct" else f"{minute(m, added)} минута"
         if e.kind == "count":
             return plural(int(e.text), "зритель") if self.language == "ru" else en_number(int(e.text))
         if self.language != "ru":

@@ -59,7 +59,10 @@ def test_slots_follow_the_order_of_the_prompt_and_forms_carry_the_case(renderer)
     # teams, tournament, round and date have fixed slots; the players follow in the order the prompt names them
     assert (slots.slot("Côte d'Ivoire"), slots.slot("Türkiye"), slots.slot("Чемпионат мира")) == ("⟦a⟧", "⟦b⟧", "⟦c⟧")
     assert prompt.index(slots.slot("Илья Орлов")) < prompt.index(slots.slot("N'Golo Kanté"))
-    assert slots.slot("Илья Орлов") == "⟦l⟧" and slots.slot("2:1") == "⟦j⟧"     # after the roles' fixed slots
+    # after the roles' fixed slots: «1:0 — Илья Орлов («Côte d'Ivoire»), 10-я минута» is a running score, a player,
+    # a minute, each a slot the note copies
+    assert (slots.slot("1:0"), slots.slot("Илья Орлов"), slots.slot("10")) == ("⟦l⟧", "⟦m⟧", "⟦n⟧")
+    assert slots.slot("2:1") == "⟦j⟧" and "10-я" not in prompt
     # an unknown team is «команда «X»»: its accusative is a form token, the label its own
     home, away = slots.slot("Côte d'Ivoire"), slots.slot("Türkiye")
     text = slots.realise(f"{home} обыграл {away}⟦accs⟧ со счётом 2:1. Матч {home}⟦lbl⟧ — {away}⟦lbl⟧.")
@@ -150,3 +153,32 @@ def test_the_final_score_winner_first_and_the_attendance_with_its_plural_are_slo
     assert ru.delex("со счётом 2:1. Матч посетили 54 312 зрителей.") == "со счётом ⟦j⟧. Матч посетили ⟦k⟧."
     assert ru.realise("Матч посетили ⟦k⟧.") == "Матч посетили 54 312 зрителей."
     assert en.realise("⟦a⟧ beat ⟦b⟧ ⟦j⟧. Attendance: ⟦k⟧.") == "Zenit beat Spartak 2-1. Attendance: 54,312."
+
+
+def test_scores_minutes_and_clocks_are_slots_in_every_form_the_templates_write():
+    record = _match("Зенит", "Спартак") | {"cards": [{"minute": 45, "added": 2, "team": "away",
+                                                      "player": "N'Golo Kanté", "color": "red"}]}
+    ru, en = Slots(record, "ru", default_lexicon()), Slots(record, "en", default_lexicon())
+    m = ru.slot("45+2")
+    assert ru.realise(f"{m}, на {m}⟦loct⟧, {ru.slot('Илья Орлов')} {m}⟦lbl⟧)") == \
+        "45+2-я минута, на 45+2-й минуте, Илья Орлов (45+2)"
+    assert en.realise(f"{en.slot('45+2')}, in the {en.slot('45+2')}⟦loct⟧, {en.slot('1:1')}") == \
+        "45+2', in the 45+2nd minute, 1-1"
+    # a bracketed minute or a score is never read out of a longer pair: «(10:5)» holds neither «(10» nor a score
+    assert ru.delex("(10:5) (10, автогол) 21:0") == f"(10:5) {ru.slot('10')}⟦lbl⟧, автогол) 21:0"
+
+
+def test_a_hockey_records_clocks_and_its_winners_minute_are_slots(renderer):
+    record = {"type": "hockey_match", "id": "h-1", "tournament": "КХЛ", "date": "2026-11-12", "status": "finished",
+              "home": {"name": "Ак Барс"}, "away": {"name": "Торпедо"}, "score": {"home": 2, "away": 1},
+              "periods": [{"home": 1, "away": 0}, {"home": 0, "away": 1}, {"home": 1, "away": 0}],
+              "goals": [{"time": "06:58", "team": "home", "player": "Дмитрий Яшкин"},
+                        {"time": "25:31", "team": "away", "player": "Илья Орлов"},
+                        {"time": "49:59", "team": "home", "player": "Дмитрий Яшкин"}]}
+    seed = renderer.render(record, "note", "ru").without_examples()
+    slots = Slots(record, "ru", default_lexicon(), order_by=seed.prompt)
+    prompt = slots.delex(seed.prompt)
+    assert "06:58" not in prompt and "50-я минута" not in prompt and "1:0, 0:1" not in prompt
+    assert f"Победная шайба: {slots.slot('Дмитрий Яшкин')}, {slots.slot('50')}." in prompt
+    note = render_fallback(record, "note", "ru").text
+    assert "Победную шайбу на 50-й минуте" in note and slots.realise(slots.delex(note, agree=True)) == note
