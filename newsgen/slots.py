@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
-from newsgen.grammar import (CASES, Lexicon, clock_minute, en_date, en_minute, en_number, en_on_minute, minute,
-                             on_minute, plural, ru_date)
+from newsgen.grammar import (CASES, Lexicon, clock_minute, en_date, en_minute, en_number, en_on_minute,
+                             en_plural, minute, on_minute, plural, ru_date)
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
@@ -73,7 +73,7 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str                   # team | person | date | score | count | minute | clock | other
+    kind: str   # team | person | date | score | count | minute | clock | stats | penalty_minutes | other
     role: str | None = None     # one of ROLES (a fixed slot), or None (a person of the match's events)
 
 
@@ -87,12 +87,13 @@ def entities(record: dict[str, Any]) -> list[Entity]:
     """The record's names, each once: teams, tournament, round, date, venue, referee and cities (read as the
     templates read them), then the people of its goals, leaders, penalties and cards."""
     record = reader_view(record)
-    out: dict[str, Entity] = {}
+    out: dict[tuple[str, str], Entity] = {}
 
     def add(value: Any, kind: str, role: str | None = None) -> None:
         if isinstance(value, str) and value.strip():
             text = oneline(unicodedata.normalize("NFC", value))
-            out.setdefault(text, Entity(text, kind, role))
+            # a score and a minute may be the same digits as another kind's: one entity per kind and text
+            out.setdefault((text, "score" if kind == "score" else kind), Entity(text, kind, role))
 
     home, away = record.get("home") or {}, record.get("away") or {}
     add(home.get("name"), "team", "home")
@@ -122,8 +123,9 @@ def entities(record: dict[str, Any]) -> list[Entity]:
 
 def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
     """The score pairs (home:away: final, by period or quarter, shoot-out, running after each goal), match
-    minutes (``45+2``: goals, cards, the minute now, a hockey winner's) and game clocks (``06:58``) a note
-    copies, so that it copies them as pointers too."""
+    minutes (``45+2``: goals, cards, the minute now, a hockey winner's), game clocks (``06:58``), a
+    basketball leader's stat line and a hockey team's penalty minutes a note copies, so that it copies them
+    as pointers too."""
     pair = lambda p: f"{p['home']}:{p['away']}" if isinstance(p, dict) and isinstance(p.get("home"), int) \
         and isinstance(p.get("away"), int) else None   # noqa: E731
     hockey = record.get("type") == "hockey_match"
@@ -148,6 +150,16 @@ def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
         yield str(clock_minute(elapsed)), "minute"
     elif isinstance(elapsed, int):
         yield str(elapsed), "minute"
+    for leader in record.get("leaders") or []:
+        if isinstance(leader.get("points"), int):
+            yield ",".join(str(leader[k]) if isinstance(leader.get(k), int) else "" for k in _STATS), "stats"
+    for side in ("home", "away") if record.get("penalties") else ():
+        yield str(sum(p.get("minutes", 0) for p in record["penalties"] if p.get("team") == side)), "penalty_minutes"
+
+
+#: a stats entity's text: points, rebounds, assists (empty when the record lacks one); how each is written
+_STATS = ("points", "rebounds", "assists")
+_STAT_UNITS = {"ru": ("очко", "подбор", "передача"), "en": ("point", "rebound", "assist")}
 
 
 def _minute_text(m: Any, added: Any = None) -> str | None:
@@ -168,7 +180,8 @@ class Slots:
         found = entities(record)
         surfaces = [(surface, i, form) for i, e in enumerate(found) for surface, form in self._surfaces(e)]
         surfaces.sort(key=lambda s: -len(s[0]))
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s, _, _ in surfaces)
+        # whole words, and never a piece of a longer pair: «(4» is not read out of «(4:2», nor «2» out of «0-2»
+        self._pattern = re.compile(r"(?<!\w)(?<!\d[:–-])(?:" + "|".join(re.escape(s) for s, _, _ in surfaces)
                                    + r")(?!\w)(?![:–-]\d)") if surfaces else None
         self._lookup = {s: (i, form) for s, i, form in reversed(surfaces)}   # the longest, first entity wins
         self._slot_of = {i: SLOTS[ROLES.index(e.role)] for i, e in enumerate(found) if e.role}
@@ -195,7 +208,8 @@ class Slots:
             yield write(e.text), "nomn"
             yield write(e.text, False), "short"
             return
-        if e.kind in ("score", "count", "clock"):     # «3:1» / "3-1"; «20 416 зрителей» / "20,416"; 06:58
+        if e.kind in ("score", "count", "clock", "stats", "penalty_minutes"):
+            # «3:1» / "3-1"; «20 416 зрителей» / "20,416"; 06:58; «35 очков, 13 подборов»; «12 минут» / "12"
             yield self._write(e, "nomn"), "nomn"
             return
         if e.kind == "minute":   # «45+2-я минута», «(на) 45+2-й минуте», «(45+2» / "45+2'", "(in the) 45+2nd minute"
@@ -263,6 +277,12 @@ class Slots:
             return e.text if self.language == "ru" else e.text.replace(":", "-")
         if e.kind == "clock":
             return e.text
+        if e.kind == "stats":
+            units = _STAT_UNITS["ru" if self.language == "ru" else "en"]
+            write = plural if self.language == "ru" else en_plural
+            return ", ".join(write(int(n), unit) for n, unit in zip(e.text.split(","), units) if n)
+        if e.kind == "penalty_minutes":
+            return plural(int(e.text), "минута") if self.language == "ru" else e.text
         if e.kind == "minute":
             m, added = _minute_of(e.text)
             if self.language != "ru":

@@ -182,3 +182,24 @@ def test_a_hockey_records_clocks_and_its_winners_minute_are_slots(renderer):
     assert f"Победная шайба: {slots.slot('Дмитрий Яшкин')}, {slots.slot('50')}." in prompt
     note = render_fallback(record, "note", "ru").text
     assert "Победную шайбу на 50-й минуте" in note and slots.realise(slots.delex(note, agree=True)) == note
+
+
+def test_a_basketball_leaders_stat_line_and_hockey_penalty_minutes_are_slots():
+    record = {"type": "basketball_game", "id": "b-1", "tournament": "Единая лига ВТБ", "date": "2026-02-20",
+              "status": "finished", "home": {"name": "Иркут"}, "away": {"name": "Бада"},
+              "score": {"home": 102, "away": 94},
+              "leaders": [{"player": "Илья Лебедев", "team": "home", "points": 35, "rebounds": 2},
+                          {"player": "Иван Бугаев", "team": "away", "points": 21, "assists": 5}]}
+    for language, line in (("ru", "35 очков, 2 подбора / 21 очко, 5 передач"),
+                           ("en", "35 points, 2 rebounds / 21 points, 5 assists")):
+        slots = Slots(record, language, default_lexicon())
+        assert slots.delex(line) == f"{slots.slot('35,2,')} / {slots.slot('21,,5')}"
+        assert slots.realise(slots.delex(line)) == line
+    hockey = {"type": "hockey_match", "id": "h-2", "date": "2026-11-12", "status": "finished",
+              "home": {"name": "Ак Барс"}, "away": {"name": "Торпедо"}, "score": {"home": 0, "away": 2},
+              "penalties": [{"player": "Илья Орлов", "team": "home", "minutes": 2, "time": "10:00"},
+                            {"player": "Дмитрий Яшкин", "team": "home", "minutes": 10, "time": "30:00"}]}
+    slots = Slots(hockey, "ru", default_lexicon())
+    text = "Штрафное время: «Ак Барс» — 12 минут, «Торпедо» — 0 минут; счёт 0:2."
+    assert slots.delex(text).endswith(f" — {slots.slot('12')}, {slots.slot('Торпедо')} — {slots.slot('0')}; счёт "
+                                      f"{slots.slot('0:2')}.") and slots.realise(slots.delex(text)) == text
