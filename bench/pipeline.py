@@ -1,24 +1,43 @@
 """Pipeline benchmark: records through Kafka + bridge + Celery worker + generator, against the bare generator.
 
-Run by hand (never in the test suite), with the services up or not (they are started and stopped here):
+Run by hand (never in the test suite), with the services up or not (they are started once and stopped here):
 
-    .venv/bin/python bench/pipeline.py                   # 64 records x (note + summary), 48 new tokens
-    .venv/bin/python bench/pipeline.py --records 128 --layers 6 --width 384
+    .venv/bin/python bench/pipeline.py                   # 3 x (bare, pipeline), 64 records x (note + summary)
+    .venv/bin/python bench/pipeline.py --records 128 --layers 6 --width 384 --repeat 5
     .venv/bin/python bench/pipeline.py --broker rabbitmq     # Celery on RabbitMQ (quorum queue, confirms)
 
 Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check
-(so they do the same generation work), and batches of ``--batch``: the bare run calls
-``generate()`` on consecutive batches in this process; the pipeline run publishes the records and waits for
-every note on the notes topic (one bridge, one worker of the same batch size). Prints records/s, p50/p95
-latency (record's Kafka timestamp to its note's) and the overhead ratio; writes bench/results/pipeline.json
+(so they do the same generation work), and batches of ``--batch``: the bare run calls ``generate()`` on
+consecutive batches in this process; the pipeline run publishes the records and waits for every note on the
+notes topic (one bridge, one worker of the same batch size, both kept up for all runs). ``--repeat N`` runs
+bare and pipeline alternately N times (fresh record ids each time, so no note is skipped as published) and
+reports the overhead (pipeline / bare - 1) as the median of the N pairs with its min and max.
+
+Where the pipeline loses time, from timestamps that are really there:
+
+- **wall split** (every run): the worker's generation intervals (engine start to end of each row, from the
+  note's ``created_at`` and ``provenance.timings_ms``) split the pipeline's wall time into *head* (first
+  record sent until the worker generates), *busy* (some row generating), *idle* (gaps between micro-batches)
+  and *tail* (last row done until the last note reached this process); overhead = head + idle + tail +
+  (busy - bare), the last term being generation itself slower or faster than bare (CPU shared with the
+  bridge and the brokers, other batch shapes);
+- **stages** (per note, median and p95): Kafka timestamps of the record and the note, the note's
+  ``created_at`` and timings, this process's receive time; plus one extra pipeline run with the OpenTelemetry
+  trace file on (``NEWSGEN_TRACE_FILE``) whose spans split the way to the worker into bridge poll, Celery
+  enqueue, broker queue wait, task preparation and batch fill (``--no-trace`` skips it; it is not in the
+  overhead figures, its own time shows what tracing costs). ``STAGES`` says how each stage is measured.
+
+Prints a table per run plus median/min/max and the stage table; writes bench/results/pipeline.json
 (pipeline-rabbitmq.json with ``--broker rabbitmq``).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +60,35 @@ from workers.broker import delete_topology  # noqa: E402
 from workers.celery_app import make_app  # noqa: E402
 from workers.topics import ensure_topics, read_messages  # noqa: E402
 
+#: (stage, from event, to event, how it is measured); a stage is left out where an event is missing
+#: (``[trace]`` events exist in the traced run only). All clocks are this machine's wall clock.
+STAGES = [
+    ("kafka_to_bridge", "record_sent", "bridge_polled",
+     "record's Kafka timestamp -> start of the bridge's 'process' span [trace]"),
+    ("bridge_route", "bridge_polled", "dispatch_start", "'process' start -> this task's 'dispatch' start: "
+     "decode, validate, route (and the record's earlier task) [trace]"),
+    ("celery_enqueue", "dispatch_start", "enqueued", "'dispatch' span: task serialisation + broker write [trace]"),
+    ("broker_queue_wait", "enqueued", "task_started", "'dispatch' end -> 'generate_note' start: in the broker "
+     "and the worker's prefetch until a worker thread takes the task [trace]"),
+    ("task_prep", "task_started", "generate_called", "'generate_note' start -> 'generate' start: message "
+     "validation, Redis idempotency and attempt checks, prompt [trace]"),
+    ("batch_fill_wait", "generate_called", "engine_added", "'generate' start -> engine add (= generation end - "
+     "timings_ms.total_ms): the batcher's wait for a burst, or for the running decode step to end [trace]"),
+    ("to_worker_engine", "record_sent", "engine_added", "record's Kafka timestamp -> engine add: all of the "
+     "above together (without the trace, generation end = the note's created_at)"),
+    ("engine_slot_wait", "engine_added", "gen_started", "timings_ms.queue_ms: waiting for a row in the running batch"),
+    ("generation", "gen_started", "gen_ended", "timings_ms prefill_ms + decode_ms: the row's own generation, "
+     "ending at the 'generate' span end [trace] or else at the note's created_at"),
+    ("postprocess", "generate_returned", "note_created",
+     "'generate' end -> the note's created_at: text cut, note built [trace]"),
+    ("note_serialise_send", "note_created", "note_sent", "created_at -> the note's Kafka timestamp: Redis lock "
+     "and checks, serialisation, producer send"),
+    ("publish_ack", "note_sent", "task_done", "note's Kafka timestamp -> 'generate_note' end: Kafka ack, Redis "
+     "bookkeeping; the worker thread is still taken [trace]"),
+    ("notes_to_bench", "note_sent", "note_received", "note's Kafka timestamp -> this process read it"),
+    ("end_to_end", "record_sent", "note_received", "record's Kafka timestamp -> this process read its note"),
+]
+
 
 def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
@@ -48,13 +96,121 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 
-def records(n: int) -> list[bytes]:
+def records(n: int, tag: str) -> list[bytes]:
     base = [json.loads(x) for x in list(read_lines(EXAMPLES_DIR / "football.jsonl"))[:4]]
-    return [json.dumps({**base[i % 4], "id": f"bench-{i:05d}"}, ensure_ascii=False).encode() for i in range(n)]
+    return [json.dumps({**base[i % 4], "id": f"bench-{tag}-{i:05d}"}, ensure_ascii=False).encode()
+            for i in range(n)]
 
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def iso_ms(text: str) -> float:
+    """An ISO-8601 time (``Z`` or an offset) as epoch milliseconds."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1e3
+
+
+def trace_events(lines: list[str]) -> dict[str, dict[str, float]]:
+    """Per task key, the events the bridge's and worker's spans (trace-file JSON lines) show (epoch ms)."""
+    spans = sorted((json.loads(ln) for ln in lines if ln.strip()), key=lambda s: s["start_time"])
+    by_id = {s["context"]["span_id"]: s for s in spans}
+    task_of = {}                                   # generate_note span id -> task key
+    events: dict[str, dict[str, float]] = {}
+    for s in spans:
+        key = s["attributes"].get("newsgen.key")
+        start, end = iso_ms(s["start_time"]), iso_ms(s["end_time"])
+        if s["name"] == "dispatch" and key:
+            ev = events.setdefault(key, {})
+            ev.update(dispatch_start=start, enqueued=end)
+            if s.get("parent_id") in by_id:            # the bridge's 'process <topic>' span
+                ev["bridge_polled"] = iso_ms(by_id[s["parent_id"]]["start_time"])
+        elif s["name"] == "generate_note" and key:   # a retry's later span wins
+            task_of[s["context"]["span_id"]] = key
+            events.setdefault(key, {}).update(task_started=start, task_done=end)
+    for s in spans:
+        if s["name"] == "generate" and s.get("parent_id") in task_of:
+            events[task_of[s["parent_id"]]].update(generate_called=iso_ms(s["start_time"]),
+                                                   generate_returned=iso_ms(s["end_time"]))
+    return events
+
+
+def timelines(notes: dict[str, dict], sent: dict[str, float], received: dict[str, float],
+              traced: dict[str, dict[str, float]] | None = None) -> dict[str, dict[str, float]]:
+    """Per task key, epoch-ms events: ``notes`` maps a key to ``{"value": note, "timestamp_ms": ...}``,
+    ``sent`` a record id to its Kafka timestamp, ``received`` a key to when this process read the note."""
+    out = {}
+    for key, m in notes.items():
+        note, t = m["value"], m["value"]["provenance"]["timings_ms"]
+        ev = {"record_sent": sent[note["record_id"]], "note_created": iso_ms(note["created_at"]),
+              "note_sent": m["timestamp_ms"], "note_received": received[key], **(traced or {}).get(key, {})}
+        ev["gen_ended"] = ev.get("generate_returned", ev["note_created"])
+        ev["engine_added"] = ev["gen_ended"] - t.get("total_ms", 0.0)
+        ev["gen_started"] = ev["engine_added"] + t.get("queue_ms", 0.0)
+        out[key] = ev
+    return out
+
+
+def stage_stats(lines: dict[str, dict[str, float]]) -> dict:
+    """Median, p95 and mean (ms) of every stage whose two events are known, over the notes."""
+    out = {}
+    for name, a, b, _how in STAGES:
+        values = [ev[b] - ev[a] for ev in lines.values() if a in ev and b in ev]
+        if values:
+            out[name] = {"median_ms": statistics.median(values), "p95_ms": percentile(values, 95),
+                         "mean_ms": statistics.fmean(values), "n": len(values)}
+    return out
+
+
+def wall_split(lines: dict[str, dict[str, float]], t0_ms: float, end_ms: float) -> dict:
+    """Split ``t0_ms..end_ms`` into head, busy (the union of the rows' generation intervals), idle (gaps
+    between them) and tail; ``rows_in_flight`` is the mean number of rows generating while busy."""
+    rows = sorted((ev["gen_started"], ev["gen_ended"]) for ev in lines.values())
+    busy = idle = 0.0
+    cur_start, cur_end = rows[0]
+    for start, end in rows[1:]:
+        if start > cur_end:
+            busy, idle = busy + cur_end - cur_start, idle + start - cur_end
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    busy += cur_end - cur_start
+    return {"head_s": (rows[0][0] - t0_ms) / 1e3, "busy_s": busy / 1e3, "idle_s": idle / 1e3,
+            "tail_s": (end_ms - cur_end) / 1e3, "busy_fraction": busy / (end_ms - t0_ms),
+            "rows_in_flight": sum(e - s for s, e in rows) / busy if busy else 0.0}
+
+
+def bare_run(generator, requests: list, batch: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(0, len(requests), batch):
+        generator.generate(requests[i:i + batch])
+    return time.perf_counter() - t0
+
+
+def await_notes(settings, keys: set[str]) -> tuple[dict[str, dict], dict[str, float]]:
+    """Read the notes topic until every key in ``keys`` has its note; returns the notes and when each was read."""
+    notes, received = {}, {}
+    for m in read_messages(settings, settings.notes_topic, timeout_s=300):
+        if m.value["key"] in keys and m.value["key"] not in notes:
+            notes[m.value["key"]] = {"value": m.value, "timestamp_ms": m.timestamp_ms}
+            received[m.value["key"]] = time.time() * 1e3
+            if len(notes) == len(keys):
+                break
+    return notes, received
+
+
+def pipeline_run(settings, publisher, lines: list[bytes], keys: set[str]) -> dict:
+    t0 = time.time() * 1e3
+    publisher.publish(lines)
+    notes, received = await_notes(settings, keys)
+    end = max(received.values(), default=time.time() * 1e3)
+    if len(notes) != len(keys):
+        sys.exit(f"only {len(notes)} of {len(keys)} notes arrived")
+    return {"t0_ms": t0, "end_ms": end, "seconds": (end - t0) / 1e3, "notes": notes, "received": received}
 
 
 def main() -> None:
@@ -68,8 +224,11 @@ def main() -> None:
     ap.add_argument("--backend", default="torch", choices=["auto", "onnx", "torch"])
     ap.add_argument("--broker", default="redis", choices=["redis", "rabbitmq"],
                     help="the Celery broker (rabbitmq: the local ops/rabbitmq.sh node, or NEWSGEN_AMQP_URL)")
+    ap.add_argument("--repeat", type=int, default=3, help="bare/pipeline pairs; the overhead is their median")
+    ap.add_argument("--no-trace", action="store_true", help="skip the extra traced pipeline run (stage split)")
     ap.add_argument("--out", type=Path, help="default: bench/results/pipeline.json (redis), pipeline-rabbitmq.json")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # a timeout still stops the bridge and worker
     args.out = args.out or ROOT / "bench" / "results" / ("pipeline.json" if args.broker == "redis"
                                                          else f"pipeline-{args.broker}.json")
 
@@ -84,25 +243,34 @@ def main() -> None:
            # one candidate, unchecked: both runs then do the same generation work and the ratio is transport
            "NEWSGEN_FACT_CHECK": "false", "NEWSGEN_CANDIDATES": "1", "NEWSGEN_BROKER": args.broker}
     os.environ.update(env)
+    os.environ.pop("NEWSGEN_TRACE_FILE", None)
     settings = load_settings()
-    lines = records(args.records)
     router = RecordRouter(settings)
-    tasks = [t for raw in lines for t in router.route(raw).tasks]
-    print(f"{len(lines)} records -> {len(tasks)} tasks, {args.max_new_tokens} new tokens, batch {args.batch}, "
-          f"model {model}")
 
-    # bare generator: consecutive batches, after one warm-up batch
+    def tasks_of(lines: list[bytes]) -> list:
+        return [t for raw in lines for t in router.route(raw).tasks]
+
+    n_tasks = len(tasks_of(records(args.records, "x")))
+    print(f"{args.records} records -> {n_tasks} tasks, {args.max_new_tokens} new tokens, batch {args.batch}, "
+          f"{args.repeat} x (bare, pipeline){'' if args.no_trace else ' + 1 traced pipeline run'}, model {model}, "
+          f"logs in {work}")
     generator = load_generator(settings)
-    prompts = [model_prompt(t, generator.prompt_format) for t in tasks]     # as the worker does
-    requests = [request_for(settings, t, grounding=grounding_of(settings, t, slots), prompt=(prompt, prefix))
-                for t, (prompt, prefix, slots) in zip(tasks, prompts)]
-    generator.generate(requests[:args.batch])
-    t0 = time.perf_counter()
-    for i in range(0, len(requests), args.batch):
-        generator.generate(requests[i:i + args.batch])
-    bare_s = time.perf_counter() - t0
-    del generator
+    prompt_format = generator.prompt_format
 
+    def requests_of(tasks: list) -> list:                      # as the worker builds them
+        prompts = [model_prompt(t, prompt_format) for t in tasks]
+        return [request_for(settings, t, grounding=grounding_of(settings, t, slots), prompt=(prompt, prefix))
+                for t, (prompt, prefix, slots) in zip(tasks, prompts)]
+
+    generator.generate(requests_of(tasks_of(records(args.batch, "warm")))[:args.batch])   # warm-up batch
+
+    def warm_up(tag: str) -> None:                  # the worker loads its model before timing starts
+        warm = records(1, tag)
+        publisher.publish(warm)
+        await_notes(settings, {t.key for t in tasks_of(warm)})
+
+    runs, traced = [], None
+    trace_file = work / "trace.jsonl"
     started_services = False
     if not services_running():
         subprocess.run(["bash", str(SERVICES), "start"], check=True)
@@ -111,23 +279,19 @@ def main() -> None:
         ensure_topics(settings)
         publisher = RecordPublisher(settings)
         with LocalStack(env, work / "logs", manage_services=False):
-            warm = json.dumps({**json.loads(lines[0]), "id": "bench-warmup"}, ensure_ascii=False).encode()
-            publisher.publish([warm])                     # the worker loads the model before timing starts
-            warm_keys = {t.key for t in router.route(warm).tasks}
-            for m in read_messages(settings, settings.notes_topic, timeout_s=300):
-                warm_keys.discard(m.value["key"])
-                if not warm_keys:
-                    break
-            expected = {t.key for t in tasks}
-            t0 = time.perf_counter()
-            publisher.publish(lines)
-            notes = {}
-            for m in read_messages(settings, settings.notes_topic, timeout_s=300):
-                if m.value["key"] in expected:
-                    notes[m.value["key"]] = m
-                if len(notes) == len(expected):
-                    break
-            pipeline_s = time.perf_counter() - t0
+            warm_up("warm0")
+            for i in range(args.repeat):
+                lines = records(args.records, f"r{i}")
+                tasks = tasks_of(lines)
+                bare_s = bare_run(generator, requests_of(tasks), args.batch)
+                runs.append({"bare_s": bare_s, **pipeline_run(settings, publisher, lines, {t.key for t in tasks})})
+                print(f"run {i + 1}: bare {bare_s:.2f} s, pipeline {runs[-1]['seconds']:.2f} s", flush=True)
+        if not args.no_trace:
+            with LocalStack({**env, "NEWSGEN_TRACE_FILE": str(trace_file)}, work / "logs-traced",
+                            manage_services=False):
+                warm_up("warm1")
+                lines = records(args.records, "traced")
+                traced = pipeline_run(settings, publisher, lines, {t.key for t in tasks_of(lines)})
         publisher.close()
         sent = {m.value["id"]: m.timestamp_ms for m in read_messages(settings, settings.records_topic, timeout_s=3)}
     finally:
@@ -136,28 +300,64 @@ def main() -> None:
                 delete_topology(conn, settings.celery_queue)
         if started_services:
             subprocess.run(["bash", str(SERVICES), "stop"], check=False)
-    if len(notes) != len(expected):
-        sys.exit(f"only {len(notes)} of {len(expected)} notes arrived; logs in {work / 'logs'}")
-    latency_ms = [m.timestamp_ms - sent[m.value["record_id"]] for m in notes.values()]
+
+    def summary(r: dict, spans: dict | None = None) -> dict:
+        lines = timelines(r["notes"], sent, r["received"], spans)
+        latency = [m["timestamp_ms"] - sent[m["value"]["record_id"]] for m in r["notes"].values()]
+        out = {"seconds": r["seconds"], "notes_per_s": len(lines) / r["seconds"],
+               "latency_p50_ms": percentile(latency, 50), "latency_p95_ms": percentile(latency, 95),
+               "wall": wall_split(lines, r["t0_ms"], r["end_ms"]), "stages": stage_stats(lines)}
+        if "bare_s" in r:
+            out = {"bare_s": r["bare_s"], "overhead_ratio": r["seconds"] / r["bare_s"] - 1, **out}
+            out["wall"]["busy_minus_bare_s"] = out["wall"]["busy_s"] - r["bare_s"]
+        return out
+
+    per_run = [summary(r) for r in runs]
+    traced_run = summary(traced, trace_events(trace_file.read_text().splitlines())) if traced else None
+    bare = spread([r["bare_s"] for r in per_run])
+    pipe = spread([r["seconds"] for r in per_run])
+    overhead = spread([r["overhead_ratio"] for r in per_run])
     result = {
-        "machine": machine(), "records": len(lines), "tasks": len(tasks), "max_new_tokens": args.max_new_tokens,
+        "machine": machine(), "records": args.records, "tasks": n_tasks, "max_new_tokens": args.max_new_tokens,
         "batch": args.batch, "model": {"layers": args.layers, "width": args.width} if not args.model else model,
-        "backend": args.backend, "broker": args.broker,
-        "bare": {"seconds": bare_s, "records_per_s": len(lines) / bare_s, "notes_per_s": len(tasks) / bare_s},
-        "pipeline": {"seconds": pipeline_s, "records_per_s": len(lines) / pipeline_s,
-                     "notes_per_s": len(tasks) / pipeline_s, "latency_p50_ms": percentile(latency_ms, 50),
-                     "latency_p95_ms": percentile(latency_ms, 95)},
-        "overhead_ratio": pipeline_s / bare_s - 1,
+        "backend": args.backend, "broker": args.broker, "repeat": args.repeat,
+        # medians over the runs (the old single-run keys, kept)
+        "bare": {"seconds": bare["median"], "records_per_s": args.records / bare["median"],
+                 "notes_per_s": n_tasks / bare["median"], "spread_s": bare},
+        "pipeline": {"seconds": pipe["median"], "records_per_s": args.records / pipe["median"],
+                     "notes_per_s": n_tasks / pipe["median"], "spread_s": pipe,
+                     "latency_p50_ms": statistics.median(r["latency_p50_ms"] for r in per_run),
+                     "latency_p95_ms": statistics.median(r["latency_p95_ms"] for r in per_run)},
+        "overhead_ratio": overhead["median"], "overhead_spread": overhead,
+        "runs": per_run, "traced_run": traced_run,
+        "measured": {
+            "overhead": "pipeline seconds (first record sent -> last note read here) / bare seconds - 1, per pair",
+            "wall": "rows' generation intervals [created_at (or 'generate' span end) - prefill_ms - decode_ms, "
+                    "created_at]: head = first start - first record sent, busy = their union, idle = gaps, "
+                    "tail = last end -> last note read; busy_minus_bare_s = busy - bare seconds",
+            "stages": {name: how for name, _a, _b, how in STAGES}},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{'run':<10}{'seconds':>9}{'records/s':>11}{'notes/s':>9}{'p50 ms':>9}{'p95 ms':>9}")
-    print(f"{'bare':<10}{bare_s:>9.2f}{len(lines) / bare_s:>11.2f}{len(tasks) / bare_s:>9.2f}{'':>9}{'':>9}")
-    p = result["pipeline"]
-    print(f"{'pipeline':<10}{pipeline_s:>9.2f}{p['records_per_s']:>11.2f}{p['notes_per_s']:>9.2f}"
-          f"{p['latency_p50_ms']:>9.0f}{p['latency_p95_ms']:>9.0f}")
-    print(f"pipeline overhead: {result['overhead_ratio'] * 100:+.1f}% of bare generation time "
-          f"(target <= 5%); written to {args.out}")
+
+    cols = ("bare s", "pipe s", "overhead", "head s", "idle s", "tail s", "busy-bare", "busy %")
+    print(f"\n{'run':<8}" + "".join(f"{c:>10}" for c in cols))
+    for name, r in [(str(i + 1), r) for i, r in enumerate(per_run)]:
+        w = r["wall"]
+        print(f"{name:<8}{r['bare_s']:>10.2f}{r['seconds']:>10.2f}{r['overhead_ratio'] * 100:>+9.1f}%"
+              f"{w['head_s']:>10.2f}{w['idle_s']:>10.2f}{w['tail_s']:>10.2f}{w['busy_minus_bare_s']:>+10.2f}"
+              f"{w['busy_fraction'] * 100:>9.0f}%")
+    for stat in ("median", "min", "max"):
+        print(f"{stat:<8}{bare[stat]:>10.2f}{pipe[stat]:>10.2f}{overhead[stat] * 100:>+9.1f}%")
+    shown = traced_run or per_run[-1]
+    print(f"\nstages per note ({'traced run' if traced_run else 'last run'}), ms:   median      p95")
+    for name, s in shown["stages"].items():
+        print(f"  {name:<22}{s['median_ms']:>10.0f}{s['p95_ms']:>9.0f}")
+    if traced_run:
+        print(f"traced run: {traced_run['seconds']:.2f} s (untraced median {pipe['median']:.2f} s)")
+    print(f"pipeline overhead: median {overhead['median'] * 100:+.1f}% of bare generation time "
+          f"(min {overhead['min'] * 100:+.1f}%, max {overhead['max'] * 100:+.1f}%, {args.repeat} runs; "
+          f"target <= 5%); written to {args.out}")
 
 
 if __name__ == "__main__":
