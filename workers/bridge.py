@@ -4,6 +4,11 @@ Delivery: offsets are committed only after every record of a poll was dispatched
 to the dead-letter topic and acked by Kafka, so a crash re-reads records instead of losing them;
 duplicates are harmless because task ids and note keys are idempotency keys. A transient failure
 (Kafka or Redis away) is retried with backoff for the same record: the bridge never skips one.
+``KafkaConsumer.poll`` itself raises while a broker restarts (kafka-python 3 lets a failed metadata refresh
+of the coordinator lookup, e.g. ``KafkaConnectionError``, out of ``ensure_coordinator_ready``): the poll is
+retried too, so a broker restart never ends the bridge. An offset commit the group refuses (membership lost
+or a rebalance under way, ``CommitFailedError``) cannot succeed before the next poll rejoins: it is retried
+after that poll instead of in a loop that would never poll.
 A record with a ``newsgen-edit`` header is a desk regeneration (``newsgen.history``): its tasks are keyed
 ``<id>:<task>:<revision>.<edit>`` and it never writes the match store.
 """
@@ -19,7 +24,8 @@ import redis
 from amqp.exceptions import MessageNacked
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError
+from kafka.errors import (CommitFailedError, IllegalGenerationError, KafkaError, RebalanceInProgressError,
+                          UnknownMemberIdError)
 from kafka.structs import OffsetAndMetadata
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
@@ -39,6 +45,11 @@ TASK_NAME = "newsgen.generate_note"
 # MessageNacked: RabbitMQ refused a publish (publisher confirms), e.g. a full or unavailable quorum queue
 TRANSIENT = (KafkaError, OperationalError, RedisError, MessageNacked, ConnectionError, TimeoutError)
 GAUGE_INTERVAL_S = 5.0
+#: an offset commit refused because this member is out of the group or the group is rebalancing: only a
+#: poll (which rejoins) can change that, so the commit is not retried in place
+REJOIN = (CommitFailedError, RebalanceInProgressError, UnknownMemberIdError, IllegalGenerationError)
+#: longest wait between two failed polls: a poll is also how the bridge finds the broker again
+POLL_RETRY_MAX_S = 5.0
 
 
 def clear_lag(partitions) -> None:
@@ -56,11 +67,19 @@ class Stopped(Exception):
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Forget what is owed for partitions this bridge loses.
+
+    The bridge commits after every batch, before it polls again, so nothing is normally owed when a rebalance
+    (which runs inside ``poll`` or ``close``) revokes partitions. What is owed after a commit the group refused
+    cannot be committed here: kafka-python 3 calls a synchronous listener on its IO thread, where a blocking
+    ``commit`` raises ``RuntimeError``. Those records are read again by the partitions' next owner (task ids
+    and note keys are idempotency keys)."""
+
     def __init__(self, bridge: "Bridge"):
         self.bridge = bridge
 
     def on_partitions_revoked(self, revoked):
-        self.bridge.commit()
+        self.bridge.forget(revoked)
         clear_lag(revoked)
 
     def on_partitions_assigned(self, assigned):
@@ -134,7 +153,7 @@ class Bridge:
         try:
             while not self._stop.is_set():
                 self._beat = time.monotonic()
-                batch = self.consumer.poll(timeout_ms=500)
+                batch = self.retrying("poll", lambda: self.consumer.poll(timeout_ms=500), max_delay=POLL_RETRY_MAX_S)
                 for records in batch.values():
                     for message in records:
                         self.handle(message)
@@ -157,8 +176,10 @@ class Bridge:
             tracing.flush()
             log.info("bridge stopped: %s", self.counts)
 
-    def retrying(self, what: str, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` until it succeeds; transient failures back off up to 30 s; raise :class:`Stopped`."""
+    def retrying(self, what: str, fn: Callable[[], Any], max_delay: float = 30.0,
+                 give_up: tuple[type[BaseException], ...] = ()) -> Any:
+        """Run ``fn`` until it succeeds; transient failures back off up to ``max_delay`` s; raise
+        :class:`Stopped`. An exception in ``give_up`` is raised at once (retrying it here cannot help)."""
         delay = 0.5
         while True:
             self._beat = time.monotonic()
@@ -166,13 +187,16 @@ class Bridge:
                 result = fn()
                 self._failing = None
                 return result
+            except give_up:
+                self._failing = None
+                raise
             except TRANSIENT as exc:
                 if self._stop.is_set():
                     raise Stopped() from exc
                 self._failing = f"{what}: {type(exc).__name__}"
                 log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
                 self._stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, max_delay)
 
     def handle(self, message: Any) -> None:
         """Route one Kafka message and hand its tasks or dead letter on (the dead letter is acked at commit).
@@ -250,8 +274,24 @@ class Bridge:
         if not self._done:
             return
         offsets = {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in self._done.items()}
-        self.retrying("offset commit", lambda: self.consumer.commit(offsets))
-        self._done.clear()
+        try:
+            self.retrying("offset commit", lambda: self.consumer.commit(offsets), give_up=REJOIN)
+        except REJOIN as exc:
+            # the broker restarted or the session expired: the next poll rejoins the group, then this commit
+            # is made again (or, for partitions that moved, their new owner reads the records again)
+            log.warning("offset commit refused (%s): committing again after the group is rejoined",
+                        kafka_clients.describe(exc))
+            return
+        for tp, meta in offsets.items():
+            if self._done.get(tp) == meta.offset:
+                del self._done[tp]
+
+    def forget(self, partitions) -> None:
+        """Drop the offsets owed for ``partitions`` (revoked or lost): their records will be read again."""
+        dropped = {tp.partition: self._done.pop(tp) for tp in partitions if tp in self._done}
+        if dropped:
+            log.warning("partitions %s revoked before their offsets %s were committed: their records will be "
+                        "read again", sorted(dropped), dropped)
 
     def update_gauges(self) -> None:
         """Consumer lag per partition and Celery queue depth, every few seconds."""
