@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -276,6 +276,38 @@ class TokenTable:
             self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
         #: the same as an array, for a vectorised look at a row's best tokens
         self.plain_mask = np.array(self.plain, dtype=bool)
+        # what decides most verdicts inside a lexeme without reading the whole token: its first character
+        # (an index into ``first_chars``; -1 when its bytes do not start with a complete one) and whether its
+        # first byte cannot go on with an incomplete character (not a UTF-8 continuation byte)
+        # and whether the rest of it is plain (then it cannot break free text that its first character opened)
+        self.first = np.full(vocab_size, -1, dtype=np.int32)
+        self.no_cont = np.zeros(vocab_size, dtype=bool)
+        self.rest_plain = np.zeros(vocab_size, dtype=bool)
+        self.second = np.full(vocab_size, -1, dtype=np.int32)     # the same for the second character
+        self.rest2_plain = np.zeros(vocab_size, dtype=bool)
+        #: not UTF-8 even as the start of a longer text (refused after a complete character: see advance)
+        self.broken = np.zeros(vocab_size, dtype=bool)
+        #: plain text that ends in an incomplete character (allowed in free text, as a plain token is)
+        self.plain_open = np.zeros(vocab_size, dtype=bool)
+        chars: dict[str, int] = {}
+        for i, data in enumerate(self.bytes):
+            if not data:
+                continue
+            self.no_cont[i] = not 0x80 <= data[0] < 0xC0
+            try:
+                text = data.decode("utf-8")
+                rest = [c.isdigit() or c.isupper() or c in "«»⟦" for c in text[1:]]
+                self.rest_plain[i], self.rest2_plain[i] = not any(rest), not any(rest[1:])
+            except UnicodeDecodeError as exc:
+                text = data[:exc.start].decode("utf-8")
+                self.broken[i] = exc.reason != "unexpected end of data" or exc.end != len(data)
+                self.plain_open[i] = not self.broken[i] and not any(
+                    c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
+            if text:
+                self.first[i] = chars.setdefault(text[0], len(chars))
+            if len(text) > 1:
+                self.second[i] = chars.setdefault(text[1], len(chars))
+        self.first_chars = tuple(chars)
         #: ids from here on never write text (an embedding larger than the tokenizer's vocabulary) ...
         self.usable_end = max((i + 1 for i, b in enumerate(self.bytes) if b is not None), default=0)
         #: ... nor do these below it (special tokens)
@@ -333,38 +365,134 @@ class RowConstraint:
 
     def mask(self, scores: np.ndarray, keep: int) -> int:
         """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the
-        ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on)."""
-        end = min(scores.shape[0], self.table.usable_end)
-        eos = scores[self.eos] if self.eos is not None and self.eos < scores.shape[0] else None
-        scores[end:] = -np.inf
-        scores[self.table.unusable[self.table.unusable < end]] = -np.inf
-        if eos is not None:                 # end of sequence is a special token: allowed where the text may end
-            scores[self.eos] = eos if can_end(self.g, self.state) else -np.inf
-        V = max(end, self.eos + 1) if eos is not None else end
+        ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on).
+        :func:`mask_rows` does the same for many rows at once."""
+        V = self.prepare(scores)
         row = scores[:V]
         if self._free and not self.state.tail and keep < V:
             # free text: when the k best are all plain tokens, they are the k best allowed ones
             top = np.argpartition(-row, keep - 1)[:keep]
             if self.table.plain_mask[top].all() and np.isfinite(row[top]).all():
                 return keep
-        found, width, seen = 0, min(V, 2 * keep + 16), set()
+        return self._walk(row, keep)
+
+    def prepare(self, scores: np.ndarray) -> int:
+        """Ban the ids of ``scores`` (V,) that never write text, and end of sequence where the text may not end;
+        returns how many ids the walk looks at."""
+        end = min(scores.shape[0], self.table.usable_end)
+        eos = scores[self.eos] if self.eos is not None and self.eos < scores.shape[0] else None
+        scores[end:] = -np.inf
+        scores[self.table.unusable[self.table.unusable < end]] = -np.inf
+        if eos is not None:                 # end of sequence is a special token: allowed where the text may end
+            scores[self.eos] = eos if can_end(self.g, self.state) else -np.inf
+        return max(end, self.eos + 1) if eos is not None else end
+
+    def _walk(self, row: np.ndarray, keep: int) -> int:
+        """:meth:`mask` on ``row`` (the usable ids) once the ids that never write text are banned and the
+        free-text check of the ``keep`` best has failed (or does not apply): walk the tokens best first."""
+        V = row.shape[0]
+        known = None
+        if not (self._free and not self.state.tail) and not np.isnan(row).any():
+            # inside a lexeme or a character: few tokens are allowed. When fewer than ``keep`` can be, the walk
+            # visits every token that is not banned, in whatever order: no ranking needed
+            finite = np.flatnonzero(row > -np.inf)
+            flags = self._flags(finite)
+            if np.count_nonzero(flags) < keep:
+                return self._resolve(row, finite, flags, keep)[0]
+            known = np.full(V, -1, dtype=np.int8)
+            known[finite] = flags
+        found, width, seen = 0, min(V, 2 * keep + 16), None
         while True:
             top = np.argpartition(-row, width - 1)[:width] if width < V else np.arange(V)
-            for token in top[np.argsort(-row[top], kind="stable")].tolist():
-                if token in seen:
-                    continue
-                if row[token] == -np.inf:
-                    return found
-                seen.add(token)
-                if not self._allows(token):
-                    row[token] = -np.inf
-                else:
-                    found += 1
-                    if found >= keep:
-                        return found
-            if width >= V:
+            order = top[np.argsort(-row[top], kind="stable")]
+            if seen is not None:
+                order = order[~seen[order]]
+            stop = np.flatnonzero(row[order] == -np.inf)      # the walk ends at the first banned token
+            if stop.size:
+                order = order[:stop[0]]
+            got, done = self._resolve(row, order, self._flags(order) if known is None else known[order], keep - found)
+            found += got
+            if done or stop.size or width >= V:
                 return found
+            if seen is None:
+                seen = np.zeros(V, dtype=bool)
+            seen[order] = True
             width = min(V, width * 4)
+
+    def _flags(self, order: np.ndarray) -> np.ndarray:
+        """What arrays tell of the tokens ``order`` in this state: 1 allowed, 0 refused, -1 ask :meth:`_allows`.
+
+        The same verdicts :meth:`_allows` gives: a plain token in free text is allowed; after an incomplete
+        character, a token whose first byte cannot continue it is refused; a token that is not UTF-8 is
+        refused; inside a lexeme, a token whose first character (or first two) the lexeme refuses is refused,
+        one whose first character (or two) closes the lexeme and whose rest is plain is allowed (:func:`advance`
+        reads the characters in order). Only the rest ask :meth:`_allows` (whose free-text cache they fill
+        as before; what it holds for the tokens decided here is what these arrays say)."""
+        st, table = self.state, self.table
+        flags = np.full(order.size, -1, dtype=np.int8)    # 1 allowed, 0 refused, -1 not known yet
+        if st.tail:
+            flags[table.no_cont[order]] = 0
+        elif self._free:
+            flags[table.plain_mask[order] | table.plain_open[order]] = 1
+            flags[table.broken[order]] = 0
+        else:
+            codes = table.first[order]
+            if self._first_ok is None:
+                self._first_ok = np.full(len(table.first_chars), -1, dtype=np.int8)
+            ok = self._first_ok
+            known = codes >= 0
+            for c in np.unique(codes[known & (ok[np.maximum(codes, 0)] < 0)]).tolist():
+                after = self._after[c] = feed(self.g, st, table.first_chars[c])
+                ok[c] = 0 if after is None else 2 if after.mode == FREE else 1
+            verdict = np.where(known, ok[np.maximum(codes, 0)], -1)
+            flags[verdict == 0] = 0
+            flags[(verdict == 2) & table.rest_plain[order]] = 1   # free text of plain characters follows
+            flags[table.broken[order]] = 0
+            # the same for the second character, after the state the first one left
+            seconds = table.second[order]
+            two = np.flatnonzero((flags < 0) & (verdict > 0) & (seconds >= 0))
+            if two.size:
+                n = len(table.first_chars)
+                pairs, where = np.unique(codes[two].astype(np.int64) * n + seconds[two], return_inverse=True)
+                cats = np.empty(pairs.size, dtype=np.int8)
+                for j, pair in enumerate(pairs.tolist()):
+                    cat = self._pairs.get(pair)
+                    if cat is None:
+                        after = feed(self.g, self._after[pair // n], table.first_chars[pair % n])
+                        cat = self._pairs[pair] = 0 if after is None else 2 if after.mode == FREE else 1
+                    cats[j] = cat
+                cat = cats[where.reshape(-1)]
+                flags[two[cat == 0]] = 0
+                flags[two[(cat == 2) & table.rest2_plain[order[two]]]] = 1
+        if self.eos is not None:
+            flags[order == self.eos] = -1                  # end of sequence: can_end decides (in _check)
+        return flags
+
+    def _resolve(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int) -> tuple[int, bool]:
+        """Visit the tokens ``order`` best first with their ``flags`` (:meth:`_flags`, changed in place): ban
+        each one the constraint refuses until ``need`` allowed ones are found; only the tokens visited ask
+        :meth:`_allows`. Returns how many were found and whether that was ``need``."""
+        if order.size == 0:
+            return 0, False
+        unknown = np.flatnonzero(flags < 0)
+        if unknown.size:
+            allowed_before = np.cumsum(flags == 1).tolist()   # initially known allowed ones up to each place
+            got = 0
+            for i, token in zip(unknown.tolist(), order[unknown].tolist()):
+                if allowed_before[i] + got >= need:
+                    break
+                if self._allows(token):
+                    flags[i] = 1
+                    got += 1
+                else:
+                    flags[i] = 0
+        allowed = np.flatnonzero(flags == 1)
+        if allowed.size >= need:
+            last = allowed[need - 1]
+            row[order[:last][flags[:last] == 0]] = -np.inf
+            return need, True
+        row[order[flags == 0]] = -np.inf
+        return int(allowed.size), False
 
     def accept(self, token: int) -> None:
         """Follow the chosen token."""
@@ -378,4 +506,55 @@ class RowConstraint:
         self._free = state.mode == FREE
         self._sig = _signature(state.ctx)
         self._next = {}
+        #: per first character inside a lexeme: -1 not known yet, 0 refused, 1 the lexeme goes on, 2 it closes
+        self._first_ok: np.ndarray | None = None
+        self._after: dict[int, State | None] = {}     # the state after each first character looked at
+        self._pairs: dict[int, int] = {}              # the same verdicts for a first and a second character
 
+
+def mask_rows(constraints: Sequence[RowConstraint], scores: np.ndarray, rows: Sequence[int],
+              keeps: Sequence[int]) -> list[int]:
+    """:meth:`RowConstraint.mask` of row ``rows[i]`` of ``scores`` (B, V) under ``constraints[i]`` keeping
+    ``keeps[i]``, for all of them at once: the same bans and the same counts. What every row does alike is
+    done in a few array operations over all of them (banning the ids that never write text, end of sequence,
+    and the free-text check of the k best: one argpartition for the rows with the same k); only the rows that
+    fail that check walk their tokens (:meth:`RowConstraint._walk`)."""
+    found = [0] * len(constraints)
+    groups: dict[tuple[int, int | None], list[int]] = {}
+    for i, c in enumerate(constraints):
+        groups.setdefault((id(c.table), c.eos), []).append(i)
+    width = scores.shape[1]
+    for members in groups.values():
+        table, eos = constraints[members[0]].table, constraints[members[0]].eos
+        idx = np.array([rows[i] for i in members], dtype=np.int64)
+        end = min(width, table.usable_end)
+        has_eos = eos is not None and eos < width
+        eos_scores = scores[idx, eos] if has_eos else None      # a copy (advanced indexing)
+        scores[idx, end:] = -np.inf
+        unusable = table.unusable[table.unusable < end]
+        if unusable.size:
+            scores[np.ix_(idx, unusable)] = -np.inf
+        if has_eos:  # end of sequence is a special token: allowed where the text may end
+            ends = np.array([can_end(constraints[i].g, constraints[i].state) for i in members], dtype=bool)
+            scores[idx, eos] = np.where(ends, eos_scores, -np.inf)
+        V = max(end, eos + 1) if has_eos else end
+        walk, free = [], {}
+        for i in members:
+            c = constraints[i]
+            if c._free and not c.state.tail and keeps[i] < V:
+                free.setdefault(keeps[i], []).append(i)
+            else:
+                walk.append(i)
+        for keep, group in free.items():
+            # free text: when the k best are all plain tokens, they are the k best allowed ones
+            sub = scores[np.array([rows[i] for i in group], dtype=np.int64), :V]
+            top = np.argpartition(-sub, keep - 1, axis=1)[:, :keep]
+            ok = table.plain_mask[top].all(axis=1) & np.isfinite(np.take_along_axis(sub, top, axis=1)).all(axis=1)
+            for i, passed in zip(group, ok.tolist()):
+                if passed:
+                    found[i] = keep
+                else:
+                    walk.append(i)
+        for i in walk:
+            found[i] = constraints[i]._walk(scores[rows[i], :V], keeps[i])
+    return found

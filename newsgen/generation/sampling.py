@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from newsgen.generation.base import SamplingParams
-from newsgen.generation.grounding import UNBOUNDED_KEEP, RowConstraint
+from newsgen.generation.grounding import UNBOUNDED_KEEP, RowConstraint, mask_rows
 
 
 def banned_ngram_tokens(generated: list[int], n: int) -> list[int]:
@@ -72,15 +72,18 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     # top-k per row; a grounded row without one keeps the UNBOUNDED_KEEP best allowed tokens its mask found
     kept = [p.top_k if 0 < p.top_k < V else V for p in params]
     dead = set()
-    for b, constraint in enumerate(constraints):
-        if constraint is not None:
-            kept[b] = min(kept[b], UNBOUNDED_KEEP)
-            keep = 1 if params[b].temperature == 0 else kept[b]
+    grounded = [(b, c) for b, c in enumerate(constraints) if c is not None]
+    for b, _ in grounded:
+        kept[b] = min(kept[b], UNBOUNDED_KEEP)
+    keeps = [1 if params[b].temperature == 0 else kept[b] for b, _ in grounded]
+    # all grounded rows masked at once (the same bans as masking each alone)
+    found = mask_rows([c for _, c in grounded], scores, [b for b, _ in grounded], keeps) if grounded else []
+    for (b, constraint), keep, n in zip(grounded, keeps, found):
+        if n == 0:
+            # the n-gram ban may forbid the only way to finish a name or number: finish it regardless
+            scores[b] = _penalised(logits[b], generated[b], params[b])
             if constraint.mask(scores[b], keep) == 0:
-                # the n-gram ban may forbid the only way to finish a name or number: finish it regardless
-                scores[b] = _penalised(logits[b], generated[b], params[b])
-                if constraint.mask(scores[b], keep) == 0:
-                    dead.add(b)
+                dead.add(b)
     out = scores.argmax(axis=1)                                     # greedy rows are done
     out[list(dead)] = -1
     rows = np.array([b for b, p in enumerate(params) if p.temperature > 0 and b not in dead], dtype=np.int64)
