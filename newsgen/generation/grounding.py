@@ -289,6 +289,8 @@ class TokenTable:
         self.broken = np.zeros(vocab_size, dtype=bool)
         #: plain text that ends in an incomplete character (allowed in free text, as a plain token is)
         self.plain_open = np.zeros(vocab_size, dtype=bool)
+        #: the tokens that are only the start of a character (by their bytes) and the same as an array
+        self.opening: dict[bytes, int] = {}
         chars: dict[str, int] = {}
         for i, data in enumerate(self.bytes):
             if not data:
@@ -303,11 +305,15 @@ class TokenTable:
                 self.broken[i] = exc.reason != "unexpected end of data" or exc.end != len(data)
                 self.plain_open[i] = not self.broken[i] and not any(
                     c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
+                if not text and not self.broken[i]:
+                    self.opening[data] = i
             if text:
                 self.first[i] = chars.setdefault(text[0], len(chars))
             if len(text) > 1:
                 self.second[i] = chars.setdefault(text[1], len(chars))
         self.first_chars = tuple(chars)
+        self.opens = np.zeros(vocab_size, dtype=bool)
+        self.opens[list(self.opening.values())] = True
         #: ids from here on never write text (an embedding larger than the tokenizer's vocabulary) ...
         self.usable_end = max((i + 1 for i, b in enumerate(self.bytes) if b is not None), default=0)
         #: ... nor do these below it (special tokens)
@@ -329,6 +335,7 @@ class RowConstraint:
         self.table = table
         self.eos = eos_token_id
         self._verdicts: dict[tuple[str, bytes, int], bool] = {}
+        self._cont_cache: dict[tuple[int, str], frozenset[str]] = {}
         self._follow(start(grounding, prompt))
 
     def _check(self, token: int) -> State | None:
@@ -442,7 +449,7 @@ class RowConstraint:
             ok = self._first_ok
             known = codes >= 0
             for c in np.unique(codes[known & (ok[np.maximum(codes, 0)] < 0)]).tolist():
-                after = self._after[c] = feed(self.g, st, table.first_chars[c])
+                after = self._after[c] = self._step(st, table.first_chars[c])
                 ok[c] = 0 if after is None else 2 if after.mode == FREE else 1
             verdict = np.where(known, ok[np.maximum(codes, 0)], -1)
             flags[verdict == 0] = 0
@@ -458,15 +465,49 @@ class RowConstraint:
                 for j, pair in enumerate(pairs.tolist()):
                     cat = self._pairs.get(pair)
                     if cat is None:
-                        after = feed(self.g, self._after[pair // n], table.first_chars[pair % n])
+                        after = self._step(self._after[pair // n], table.first_chars[pair % n])
                         cat = self._pairs[pair] = 0 if after is None else 2 if after.mode == FREE else 1
                     cats[j] = cat
                 cat = cats[where.reshape(-1)]
                 flags[two[cat == 0]] = 0
                 flags[two[(cat == 2) & table.rest2_plain[order[two]]]] = 1
+            # a token that only starts a character: whether that character can go on with the lexeme
+            opens = np.flatnonzero(table.opens[order] & (flags < 0))
+            if opens.size:
+                if st.mode not in _KINDS:
+                    flags[opens] = 1
+                elif not can_end(self.g, st):                 # then only an allowed string can go on
+                    starts = [table.opening[p] for p in self._starts(st) if p in table.opening]
+                    flags[opens] = np.isin(order[opens], starts)
         if self.eos is not None:
             flags[order == self.eos] = -1                  # end of sequence: can_end decides (in _check)
         return flags
+
+    def _conts(self, st: State) -> frozenset[str]:
+        """The characters that go on with some allowed string of the lexeme ``st`` is writing."""
+        key = (st.mode, st.buf)
+        if key not in self._cont_cache:
+            values, n = self.g._sorted[_KINDS[st.mode]], len(st.buf)
+            out = set()
+            for i in range(bisect.bisect_left(values, st.buf), len(values)):
+                if not values[i].startswith(st.buf):
+                    break
+                if len(values[i]) > n:
+                    out.add(values[i][n])
+            self._cont_cache[key] = frozenset(out)
+        return self._cont_cache[key]
+
+    def _starts(self, st: State) -> set[bytes]:
+        """The incomplete UTF-8 prefixes of the characters in :meth:`_conts`."""
+        return {e[:k] for ch in self._conts(st) for e in (ch.encode("utf-8"),) for k in range(1, len(e))}
+
+    def _step(self, st: State, ch: str) -> State | None:
+        """:func:`feed`, with the common refusal inside a name, a quoted name or a slot read off :meth:`_conts`
+        (a character that goes on with no allowed string, and cannot close the lexeme)."""
+        if st.mode in (NAME, QUOTE, SLOT) and ch not in self._conts(st):
+            if st.mode != NAME or ch.isalpha() or unicodedata.category(ch).startswith("M") or st.buf not in self.g.words:
+                return None
+        return feed(self.g, st, ch)
 
     def _resolve(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int) -> tuple[int, bool]:
         """Visit the tokens ``order`` best first with their ``flags`` (:meth:`_flags`, changed in place): ban
