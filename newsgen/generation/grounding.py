@@ -312,6 +312,9 @@ class TokenTable:
             if len(text) > 1:
                 self.second[i] = chars.setdefault(text[1], len(chars))
         self.first_chars = tuple(chars)
+        self.char_index = chars
+        #: per character of first_chars: a letter or a combining mark (what cannot close a name)
+        self.letter = np.array([c.isalpha() or unicodedata.category(c).startswith("M") for c in chars], dtype=bool)
         self.opens = np.zeros(vocab_size, dtype=bool)
         self.opens[list(self.opening.values())] = True
         #: ids from here on never write text (an embedding larger than the tokenizer's vocabulary) ...
@@ -444,14 +447,9 @@ class RowConstraint:
             flags[table.broken[order]] = 0
         else:
             codes = table.first[order]
-            if self._first_ok is None:
-                self._first_ok = np.full(len(table.first_chars), -1, dtype=np.int8)
-            ok = self._first_ok
-            known = codes >= 0
-            for c in np.unique(codes[known & (ok[np.maximum(codes, 0)] < 0)]).tolist():
-                after = self._after[c] = self._step(st, table.first_chars[c])
-                ok[c] = 0 if after is None else 2 if after.mode == FREE else 1
-            verdict = np.where(known, ok[np.maximum(codes, 0)], -1)
+            known = np.flatnonzero(codes >= 0)
+            verdict = np.full(order.size, -1, dtype=np.int8)
+            verdict[known] = self._chars(st, codes[known])
             flags[verdict == 0] = 0
             flags[(verdict == 2) & table.rest_plain[order]] = 1   # free text of plain characters follows
             flags[table.broken[order]] = 0
@@ -459,16 +457,11 @@ class RowConstraint:
             seconds = table.second[order]
             two = np.flatnonzero((flags < 0) & (verdict > 0) & (seconds >= 0))
             if two.size:
-                n = len(table.first_chars)
-                pairs, where = np.unique(codes[two].astype(np.int64) * n + seconds[two], return_inverse=True)
-                cats = np.empty(pairs.size, dtype=np.int8)
-                for j, pair in enumerate(pairs.tolist()):
-                    cat = self._pairs.get(pair)
-                    if cat is None:
-                        after = self._step(self._after[pair // n], table.first_chars[pair % n])
-                        cat = self._pairs[pair] = 0 if after is None else 2 if after.mode == FREE else 1
-                    cats[j] = cat
-                cat = cats[where.reshape(-1)]
+                cat = np.empty(two.size, dtype=np.int8)
+                firsts = codes[two]
+                for c in np.unique(firsts).tolist():
+                    at = np.flatnonzero(firsts == c)
+                    cat[at] = self._chars(self._after[st][c], seconds[two[at]])
                 flags[two[cat == 0]] = 0
                 flags[two[(cat == 2) & table.rest2_plain[order[two]]]] = 1
             # a token that only starts a character: whether that character can go on with the lexeme
@@ -482,6 +475,30 @@ class RowConstraint:
         if self.eos is not None:
             flags[order == self.eos] = -1                  # end of sequence: can_end decides (in _check)
         return flags
+
+    def _chars(self, st: State, codes: np.ndarray) -> np.ndarray:
+        """Per character ``table.first_chars[code]`` after the state ``st`` (a lexeme, no partial character):
+        0 it breaks the constraint, 1 a lexeme goes on, 2 free text follows (cached per state for the step;
+        the state after each is kept in ``_after``). Inside a name, a quoted name or a slot, the characters that
+        go on with no allowed string and cannot close it are refused without :func:`feed`."""
+        table = self.table
+        if st not in self._char_verdicts:
+            self._char_verdicts[st] = np.full(len(table.first_chars), -1, dtype=np.int8)
+            self._after[st] = {}
+        out, after = self._char_verdicts[st], self._after[st]
+        todo = np.unique(codes[out[codes] < 0])
+        if todo.size:
+            if st.mode in (NAME, QUOTE, SLOT):
+                conts = [table.char_index[ch] for ch in self._conts(st) if ch in table.char_index]
+                fed = np.isin(todo, conts)
+                if st.mode == NAME and st.buf in self.g.words:
+                    fed |= ~table.letter[todo]                    # may close the name
+                out[todo[~fed]] = 0
+                todo = todo[fed]
+            for c in todo.tolist():
+                nxt = after[c] = feed(self.g, st, table.first_chars[c])
+                out[c] = 0 if nxt is None else 2 if nxt.mode == FREE else 1
+        return out[codes]
 
     def _conts(self, st: State) -> frozenset[str]:
         """The characters that go on with some allowed string of the lexeme ``st`` is writing."""
@@ -500,14 +517,6 @@ class RowConstraint:
     def _starts(self, st: State) -> set[bytes]:
         """The incomplete UTF-8 prefixes of the characters in :meth:`_conts`."""
         return {e[:k] for ch in self._conts(st) for e in (ch.encode("utf-8"),) for k in range(1, len(e))}
-
-    def _step(self, st: State, ch: str) -> State | None:
-        """:func:`feed`, with the common refusal inside a name, a quoted name or a slot read off :meth:`_conts`
-        (a character that goes on with no allowed string, and cannot close the lexeme)."""
-        if st.mode in (NAME, QUOTE, SLOT) and ch not in self._conts(st):
-            if st.mode != NAME or ch.isalpha() or unicodedata.category(ch).startswith("M") or st.buf not in self.g.words:
-                return None
-        return feed(self.g, st, ch)
 
     def _resolve(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int) -> tuple[int, bool]:
         """Visit the tokens ``order`` best first with their ``flags`` (:meth:`_flags`, changed in place): ban
@@ -548,9 +557,9 @@ class RowConstraint:
         self._sig = _signature(state.ctx)
         self._next = {}
         #: per first character inside a lexeme: -1 not known yet, 0 refused, 1 the lexeme goes on, 2 it closes
-        self._first_ok: np.ndarray | None = None
-        self._after: dict[int, State | None] = {}     # the state after each first character looked at
-        self._pairs: dict[int, int] = {}              # the same verdicts for a first and a second character
+        #: per state met inside a lexeme this step: a verdict per character (:meth:`_chars`), the states after
+        self._char_verdicts: dict[State, np.ndarray] = {}
+        self._after: dict[State, dict[int, State | None]] = {}
 
 
 def mask_rows(constraints: Sequence[RowConstraint], scores: np.ndarray, rows: Sequence[int],
