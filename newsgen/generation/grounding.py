@@ -16,9 +16,12 @@ between two tokens is read when it is complete) as free text and three kinds of 
 Masking (:class:`RowConstraint`): the sampler keeps at most ``k`` tokens (its top-k; 1 when greedy). Walking a
 row's tokens best-first, every token that would break the constraint is banned until ``k`` allowed ones are
 found, so the sampler's top-k and top-p over the masked row see exactly the ``k`` best allowed tokens, as if
-the whole vocabulary had been masked. The cost is a few checks per row and step, most of them a table
-look-up (tokens with no digit, capital or guillemet are free in free text). With top-k off the walk stops
-at :data:`UNBOUNDED_KEEP` allowed tokens.
+the whole vocabulary had been masked. The cost is a few checks per row and step, most of them array
+look-ups (:class:`TokenTable`: tokens with no digit, capital or guillemet are free in free text; inside a
+lexeme a token's first one or two characters decide most verdicts); only the tokens those leave open are
+read character by character. Inside a lexeme, where few tokens can be allowed, a row bans every refused
+token without ranking them when fewer than ``k`` can be allowed. :func:`mask_rows` masks a batch's rows at
+once. With top-k off the walk stops at :data:`UNBOUNDED_KEEP` allowed tokens.
 """
 from __future__ import annotations
 
@@ -276,20 +279,20 @@ class TokenTable:
             self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
         #: the same as an array, for a vectorised look at a row's best tokens
         self.plain_mask = np.array(self.plain, dtype=bool)
-        # what decides most verdicts inside a lexeme without reading the whole token: its first character
-        # (an index into ``first_chars``; -1 when its bytes do not start with a complete one) and whether its
-        # first byte cannot go on with an incomplete character (not a UTF-8 continuation byte)
-        # and whether the rest of it is plain (then it cannot break free text that its first character opened)
+        # what decides most verdicts without reading the whole token (RowConstraint._flags): its first character
+        # (an index into ``first_chars``; -1 when its bytes do not start with a complete one), whether the
+        # rest is plain (then it cannot break the free text its first character leaves), the same for the
+        # second character, and whether its first byte cannot go on with an incomplete character
         self.first = np.full(vocab_size, -1, dtype=np.int32)
-        self.no_cont = np.zeros(vocab_size, dtype=bool)
         self.rest_plain = np.zeros(vocab_size, dtype=bool)
-        self.second = np.full(vocab_size, -1, dtype=np.int32)     # the same for the second character
+        self.second = np.full(vocab_size, -1, dtype=np.int32)
         self.rest2_plain = np.zeros(vocab_size, dtype=bool)
+        self.no_cont = np.zeros(vocab_size, dtype=bool)
         #: not UTF-8 even as the start of a longer text (refused after a complete character: see advance)
         self.broken = np.zeros(vocab_size, dtype=bool)
         #: plain text that ends in an incomplete character (allowed in free text, as a plain token is)
         self.plain_open = np.zeros(vocab_size, dtype=bool)
-        #: the tokens that are only the start of a character (by their bytes) and the same as an array
+        #: the tokens that are only the start of a character, by their bytes (``opens``: the same as an array)
         self.opening: dict[bytes, int] = {}
         chars: dict[str, int] = {}
         for i, data in enumerate(self.bytes):
@@ -477,9 +480,9 @@ class RowConstraint:
         return flags
 
     def _chars(self, st: State, codes: np.ndarray) -> np.ndarray:
-        """Per character ``table.first_chars[code]`` after the state ``st`` (a lexeme, no partial character):
-        0 it breaks the constraint, 1 a lexeme goes on, 2 free text follows (cached per state for the step;
-        the state after each is kept in ``_after``). Inside a name, a quoted name or a slot, the characters that
+        """Per character ``table.first_chars[code]`` after the state ``st`` (no partial character): 0 it breaks
+        the constraint, 1 a lexeme goes on, 2 free text follows (cached per state for the step; the state after
+        each is kept in ``_after``). Inside a name, a quoted name or a slot, the characters that
         go on with no allowed string and cannot close it are refused without :func:`feed`."""
         table = self.table
         if st not in self._char_verdicts:
