@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from newsgen.generation.base import PromptFormat
     from newsgen.seeds import Seed
 
-#: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦bz⟧ (lower-case letters only: free text to the grounding constraint)
+#: slot tokens: ⟦a⟧ … ⟦z⟧, ⟦aa⟧ … ⟦cz⟧ (lower-case letters only: free text to the grounding constraint)
 SLOTS = tuple(f"⟦{c}⟧" for c in string.ascii_lowercase) + tuple(
-    f"⟦{a}{c}⟧" for a in "ab" for c in string.ascii_lowercase)
+    f"⟦{a}{c}⟧" for a in "abc" for c in string.ascii_lowercase)
 #: form tokens after a slot: a case other than the nominative, or the label form («X» without «команда»)
 FORMS = {case: f"⟦{case}⟧" for case in CASES if case != "nomn"} | {"label": "⟦lbl⟧", "short": "⟦short⟧"}
 #: every token a slot model's tokenizer adds
@@ -78,9 +78,14 @@ class Entity:
 
 
 #: what always gets the same slot, ⟦a⟧ home team … ⟦k⟧ attendance (absent ones leave theirs unused); the
-#: players of the record's events follow from ⟦l⟧ on, in the order the prompt first names them
+#: players of the record's events follow from ⟦l⟧ on, its other numbers from ⟦ba⟧ on, each in the order the
+#: prompt first names them: a note, which names them in that order too, mostly writes the next one
 ROLES = ("home", "away", "tournament", "round", "date", "venue", "referee", "home_city", "away_city", "score",
          "attendance")
+NAME_SLOTS = SLOTS[len(ROLES):SLOTS.index("⟦ba⟧")]
+NUMBER_SLOTS = SLOTS[SLOTS.index("⟦ba⟧"):]
+#: entity kinds that take a number slot
+NUMBER_KINDS = ("score", "minute", "clock", "stats", "penalty_minutes", "count")
 
 
 def entities(record: dict[str, Any]) -> list[Entity]:
@@ -190,7 +195,8 @@ class Slots:
             first.setdefault(self._lookup[m.group()][0], len(first))
         others = sorted((i for i in first if i not in self._slot_of), key=first.get)
         others += [i for i in range(len(found)) if i not in self._slot_of and i not in first]
-        self._slot_of.update(zip(others, SLOTS[len(ROLES):]))
+        self._slot_of.update(zip([i for i in others if found[i].kind not in NUMBER_KINDS], NAME_SLOTS))
+        self._slot_of.update(zip([i for i in others if found[i].kind in NUMBER_KINDS], NUMBER_SLOTS))
         #: slot token -> what it stands for
         self.entities = {slot: found[i] for i, slot in self._slot_of.items()}
 

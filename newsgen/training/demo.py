@@ -45,9 +45,9 @@ class DemoConfig:
                                     # the examples' records to confuse with the record's
     slots: bool = True              # names as pointer slots (newsgen.slots): the model never has to spell a name
     max_steps: int = 6000           # more than fit: the time budget ends (and anneals) the run
-    time_budget_s: float = 540.0    # training time at most (what it trains is bounded by time, not steps) ...
+    time_budget_s: float = 640.0    # training time at most (what it trains is bounded by time, not steps) ...
     build_budget_s: float = 840.0   # ... and less when synthesis ran long: the whole build stays within this,
-    eval_reserve_s: float = 240.0   # keeping this much for the export and the report (setup allows 15 minutes)
+    eval_reserve_s: float = 120.0   # keeping this much for the export and the report (setup allows 15 minutes)
     candidates: int = 3             # best-of-N in the report (the worker's default ``candidates``)
     grounding_modes: tuple[str, ...] = ("strict", "off")  # the report evaluates each (the worker's default first)
     seed: int = 0

@@ -60,8 +60,8 @@ def test_slots_follow_the_order_of_the_prompt_and_forms_carry_the_case(renderer)
     assert (slots.slot("Côte d'Ivoire"), slots.slot("Türkiye"), slots.slot("Чемпионат мира")) == ("⟦a⟧", "⟦b⟧", "⟦c⟧")
     assert prompt.index(slots.slot("Илья Орлов")) < prompt.index(slots.slot("N'Golo Kanté"))
     # after the roles' fixed slots: «1:0 — Илья Орлов («Côte d'Ivoire»), 10-я минута» is a running score, a player,
-    # a minute, each a slot the note copies
-    assert (slots.slot("1:0"), slots.slot("Илья Орлов"), slots.slot("10")) == ("⟦l⟧", "⟦m⟧", "⟦n⟧")
+    # a minute, each a slot the note copies: players from ⟦l⟧ on, numbers from ⟦ba⟧ on
+    assert (slots.slot("1:0"), slots.slot("Илья Орлов"), slots.slot("10")) == ("⟦ba⟧", "⟦l⟧", "⟦bb⟧")
     assert slots.slot("2:1") == "⟦j⟧" and "10-я" not in prompt
     # an unknown team is «команда «X»»: its accusative is a form token, the label its own
     home, away = slots.slot("Côte d'Ivoire"), slots.slot("Türkiye")
