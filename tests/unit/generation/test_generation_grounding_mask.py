@@ -55,8 +55,7 @@ def tokenizer(tiny_model_dir):
 
 
 @pytest.mark.parametrize("text", TEXTS)
-@pytest.mark.parametrize("keep", [1, 40, 256])
-@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("keep, padded", [(1, True), (40, True), (256, False)])
 def test_the_mask_bans_what_the_token_by_token_walk_bans(tokenizer, text, keep, padded):
     """Along a true text (every lexeme kind, characters split between tokens), on rows with ties, banned
     tokens and ids past the tokenizer's vocabulary: the same scores and counts, one row or many at once."""
