@@ -51,6 +51,21 @@ STATUS_PATTERNS = {
     "live": re.compile(r"\b(?:ид[её]т\s+(?:\d+-я\s+минута|[а-яё]+\s+(?:четверть|период|тайм|овертайм|минута)|"
                        r"матч|игра|овертайм)|in progress|is in its \w+ minute|under way)\b", re.I),
 }
+#: how a finished match was decided, as a text may say it: in a shoot-out, in overtime, in extra time
+DECIDED_PATTERNS = {
+    "shootout": re.compile(r"\b(?:сери[яиюей]+\s+(?:послематчевых\s+)?(?:пенальти|буллитов)|по пенальти|по буллитам|"
+                           r"on penalties|(?:penalty\s+)?shoot-?out)\b", re.I),
+    "overtime": re.compile(r"\b(?:овертайм\w*|(?:in|after) overtime|overtime winner)\b", re.I),
+    "extra_time": re.compile(r"\b(?:дополнительн\w+\s+врем\w*|(?:in|after) extra time)\b", re.I),
+}
+
+
+def find_decided_claims(text: str) -> list[StatusClaim]:
+    """Where the text says how the match was decided (``в серии буллитов``, ``in overtime``): its
+    ``status`` is the way (shootout, overtime, extra_time)."""
+    return [StatusClaim(way, m.span()) for way, pattern in DECIDED_PATTERNS.items() for m in pattern.finditer(text)]
+
+
 #: words that, without a claim, still state an unplayed status (the required status of a status note)
 STATUS_WORDS = dict(STATUS_PATTERNS, scheduled=re.compile(
     STATUS_PATTERNS["scheduled"].pattern + r"|\b(?:запланирован\w*|scheduled)\b", re.I))

@@ -151,6 +151,7 @@ def check(record: dict[str, Any], text: str, task: str = "note", language: str =
         _check_roles(ctx, pairs)
         _check_claims(ctx)
         _check_status(ctx)
+        _check_decided(ctx)
         if task in REQUIRED_TASKS:
             _check_required(ctx, final_found)
     else:
@@ -638,6 +639,27 @@ def _result_text(ctx: Context) -> str:
         extra = " on penalties" if exp.result.get("decided") == "shootout" else ""
         return f"{ctx.team(w)} won{extra} ({ctx.team('home')} {h}:{a} {ctx.team('away')})"
     return f"{ctx.team('home')} {h}:{a} {ctx.team('away')}"
+
+
+def _check_decided(ctx: Context) -> None:
+    """A finished match said to be decided in a way it was not: a shoot-out the record has none of, overtime
+    in a match that had none, extra time in a football match without it (``«Зенит» обыграл «Спартак» в
+    серии буллитов`` for a 2:1 in regulation)."""
+    exp = ctx.exp
+    if exp.status != "finished":
+        return
+    decided = exp.result.get("decided", "regulation")
+    extra_time = bool(exp.record.get("extra_time"))
+    allowed = {"shootout": decided == "shootout",
+               "overtime": decided in ("overtime", "shootout") and exp.type != "football_match",
+               "extra_time": exp.type == "football_match" and (extra_time or decided == "extra_time")}
+    for claim in cl.find_decided_claims(ctx.text):
+        ctx.count("decided")
+        if not allowed[claim.status]:
+            found = ctx.text[claim.span[0]:claim.span[1]]
+            ctx.fail("status", claim.span, found, f"decided: {decided}",
+                     f"the text says the match went to {claim.status.replace('_', ' ')}, the record says it was "
+                     f"decided in {decided.replace('_', ' ')}")
 
 
 def _check_status(ctx: Context) -> None:

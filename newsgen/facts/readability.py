@@ -1,6 +1,7 @@
 """Readability rules: a text ends at a sentence end (not cut after an initial or after an abbreviation
-that needs a following word, nor with an abbreviation in brackets such as ``(pen.)``) and repeats no four
-words in a row.
+that needs a following word, nor with an abbreviation in brackets such as ``(pen.)``), repeats no four
+words in a row, and has no gap where a word was left out (an unclosed bracket, a preposition before a verb,
+a list item without its name).
 
 They look at the text only, not at the record: a weak model's loop (``«Зенит» обыграл «Спартак» ...
 «Зенит» обыграл «Спартак» ...``) and a text the sentence cutter left dangling (``Гол забил А.``, ``2:1 в
@@ -36,7 +37,9 @@ def problems(seg: Segments, names: list[tuple[Span, str]]) -> list[Mismatch]:
 #: Russian prepositions that must govern a word: one right before a verb or a punctuation mark is a gap
 #: where the model left a word out (``Победный гол на забил``, ``в .``)
 PREPOSITIONS = ("в", "во", "на", "с", "со", "к", "ко", "по", "от", "до", "из", "у", "о", "об", "за", "под", "над",
-                "при", "для", "без", "про", "через")
+                "при", "для", "без", "про", "через", "после", "перед", "против", "между")
+#: a list item whose name was left out: a bracket right after a dash or a comma (``1:0 — (17, автогол)``)
+_NAMELESS = re.compile(r"[—–,]\s*\(")
 _GAP = re.compile(r"(?<![\w-])(" + "|".join(PREPOSITIONS) + r")(?:\s+([^\W\d_]+)|\s*([.,;:!?)]))", re.I)
 
 
@@ -60,6 +63,8 @@ def _garbled(text: str) -> list[Mismatch]:
         word = m.group(2)
         if word is None or _is_verb(word):
             found.append(_garble(m.span(), text, f"{m.group(1)!r} governs no word"))
+    for m in _NAMELESS.finditer(text):
+        found.append(_garble(m.span(), text, "a bracket right after a dash or a comma: a list item lost its name"))
     return found
 
 
@@ -104,14 +109,15 @@ def _units(text: str, names: list[tuple[Span, str]]) -> list[tuple[str, Span]]:
 
 
 def _repetitions(text: str, names: list[tuple[Span, str]]) -> list[Mismatch]:
-    """Each run of units that repeats an earlier run of four; four with two numbers are data, not a loop
-    (two leaders with ``31 очко, 4 подбора`` each)."""
+    """Each run of units that repeats an earlier run of four; four with two different numbers are data, not a
+    loop (two leaders with ``31 очко, 4 подбора`` each), but a number over and over (``2:1 — 2:1 — 2:1``) is."""
     units = _units(text, names)
     seen: set[tuple[str, ...]] = set()
     found: list[Mismatch] = []
     for i in range(len(units) - NGRAM + 1):
         gram = tuple(u for u, _ in units[i:i + NGRAM])
-        if sum(u[:1].isdigit() for u in gram) >= 2:
+        numbers = [u for u in gram if u[:1].isdigit()]
+        if len(numbers) >= 2 and len(set(numbers)) == len(numbers):
             continue
         if gram not in seen:
             seen.add(gram)
