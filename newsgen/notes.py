@@ -131,6 +131,8 @@ class NoteWriter:
                 generated = slots.realise(generated)
             except SlotError as exc:
                 return generated, exc
+            except ValueError as exc:    # a form the slot's kind cannot take (a team ⟦a⟧⟦short⟧): a bad candidate
+                return generated, SlotError(str(exc))
         text = finish_text(task.seed.lead, generated)
         return text, check(task.record, text, task.task, task.language) if self.settings.fact_check else None
 

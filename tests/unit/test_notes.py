@@ -151,3 +151,16 @@ def test_a_template_note_that_fails_its_own_check_is_counted(tiny_model_dir, mon
     assert note.provenance.fallback and note.provenance.fallback_reason == "status_gate"
     assert note.provenance.factcheck["passed"] is False and note.text == fallback_note(task.record, "note", "ru")
     assert counter._value.get() == before + 1
+
+
+def test_a_slot_text_with_a_form_its_slot_cannot_take_is_a_rejected_candidate_not_an_error(tasks, tiny_model_dir):
+    # the demo model once wrote a team with the date's form (⟦a⟧⟦short⟧): the task failed three times and was
+    # dead-lettered; it must be a rejected candidate, so the writer goes on to the next one or the template note
+    from newsgen.facts import default_lexicon
+    from newsgen.slots import SlotError, Slots
+
+    task = tasks[0]
+    writer = NoteWriter(load_torch_generator(str(tiny_model_dir)), load_settings(model=str(tiny_model_dir)))
+    slots = Slots(task.record, task.language, default_lexicon())
+    text, verdict = writer._read(task, "⟦a⟧⟦short⟧ обыграл ⟦b⟧⟦accs⟧.", slots)
+    assert isinstance(verdict, SlotError) and "short" in str(verdict)
