@@ -41,6 +41,14 @@ class SeedInfo(_Message):
     lead: str = ""
     template: str
     template_version: str
+    lists: dict[str, str] = Field(default_factory=dict, description="the note's lists as the template writes "
+                                  "them (goals, reds): a slot model writes each as one slot (newsgen.slots)")
+
+    @classmethod
+    def of(cls, seed: Any) -> "SeedInfo":
+        """The message form of a rendered :class:`newsgen.seeds.Seed`."""
+        return cls(prompt=seed.prompt, prefix=seed.prefix, lead=seed.lead, template=seed.template,
+                   template_version=seed.template_version, lists=dict(seed.lists))
 
 
 class TaskMessage(_Message):

@@ -125,14 +125,12 @@ class NoteWriter:
     def _read(self, task: TaskMessage, generated: str,
               slots: Slots | None) -> tuple[str, FactCheck | SlotError | None]:
         """The note of a generated text (slots realised, cut at a sentence end) and its fact check (None when
-        off; the :class:`SlotError` when the text names a slot the record does not have)."""
+        off; the :class:`SlotError` when the text names a slot the record does not have or a form it cannot take)."""
         if slots is not None:
             try:
                 generated = slots.realise(generated)
             except SlotError as exc:
                 return generated, exc
-            except ValueError as exc:    # a form the slot's kind cannot take (a team ⟦a⟧⟦short⟧): a bad candidate
-                return generated, SlotError(str(exc))
         text = finish_text(task.seed.lead, generated)
         return text, check(task.record, text, task.task, task.language) if self.settings.fact_check else None
 

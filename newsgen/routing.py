@@ -153,9 +153,7 @@ class RecordRouter:
             tasks.append(TaskMessage(key=key, task=task, record_type=record.type, edit=edit,
                                      record_id=record.id, revision=record.revision, language=language,
                                      record=record.data, source=source,
-                                     seed=SeedInfo(prompt=seed.prompt, prefix=seed.prefix, lead=seed.lead,
-                                                   template=seed.template,
-                                                   template_version=seed.template_version)))
+                                     seed=SeedInfo.of(seed)))
         if not tasks:
             return Routed(dead_letter=DeadLetter.of(raw, reason="no_task", stage="seed", source=source,
                                                     error=f"no {language} template for record type {record.type!r}"))

@@ -6,7 +6,10 @@ A seed template ``templates/<record type>/<task>.<lang>.j2`` defines three block
   ``examples`` only, never ``record``, so it is the same for every record of the type and the runtime can
   reuse its KV cache;
 - ``record``: the record's facts in the examples' format;
-- ``lead`` (optional): the first words of the note; the generated text continues them.
+- ``lead`` (optional): the first words of the note; the generated text continues them;
+- :data:`LIST_BLOCKS` (optional): a list of the note exactly as the template-only note writes it (its goals,
+  sent-off players, players with more than one goal, period or quarter scores, penalty minutes), which a slot
+  model writes as one slot (:mod:`newsgen.slots`): the list is the record's, in order, by construction.
 
 A fallback template ``templates/<record type>/fallback.<lang>.j2`` has one block per task (``note``,
 ``summary``, ``rewrite``) and renders a complete, factually exact note without the model
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -40,6 +43,8 @@ DEFAULT_TASKS = ("note", "summary")
 #: record fields whose line breaks are kept (paragraphs); every other string is folded onto one line
 MULTILINE_FIELDS = frozenset({"text"})
 LEXICON_FILE = "lexicon.json"
+#: seed blocks holding a list of the note as the template writes it (:attr:`Seed.lists`)
+LIST_BLOCKS = ("goals", "reds", "scorers", "periods", "penalties")
 
 
 def tasks_for_type(record_type: str) -> tuple[str, ...]:
@@ -72,6 +77,7 @@ class Seed:
     lead: str
     template: str          # e.g. "football_match/note.ru.j2"
     template_version: str  # content hash of the template, its macros, the lexicon and its examples
+    lists: dict[str, str] = field(default_factory=dict)   # LIST_BLOCKS the template and record have
 
     @property
     def sha256(self) -> str:
@@ -173,10 +179,11 @@ class SeedRenderer:
             prefix = self._block(template, "prefix", {"examples": self._examples(record_type, language)})
             record_part = self._block(template, "record", {"record": safe})
             lead = self._block(template, "lead", {"record": safe})
+            lists = {b: text for b in LIST_BLOCKS if (text := self._block(template, b, {"record": safe}).strip())}
         except (TemplateError, NewsgenError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise SeedError(f"template {name} failed for record {record.get('id')!r}: {exc}") from exc
         return Seed(prompt=prefix + record_part + lead, prefix=prefix, lead=lead, template=name,
-                    template_version=self.template_version(record_type, task, language))
+                    template_version=self.template_version(record_type, task, language), lists=lists)
 
     def render_fallback(self, record: dict[str, Any], task: str, language: str = "ru") -> FallbackText:
         """Render the template-only note for ``task``: block ``<task>`` of ``fallback.<lang>.j2``.

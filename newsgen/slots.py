@@ -4,7 +4,13 @@ A model fine-tuned with slots (its ``generation_config.json``: ``"newsgen_prompt
 reads or writes a name. In its prompt every team, player, tournament, round, venue and city of the record is
 a slot token, ``⟦a⟧``, ``⟦b⟧`` … in order of first appearance, followed by a form token when the grammar
 layer wrote it in another case (``⟦gent⟧``) or as a label (``⟦lbl⟧``); the match date (``⟦short⟧``: without the year), the final score
-(winner first) and the attendance («20 416 зрителей», plural agreed) are slots too; the text the model writes is realised
+(winner first) and the attendance («20 416 зрителей», plural agreed) are slots too, and so are a note's whole lists
+(``⟦l⟧`` … ``⟦p⟧``: its goals, sent-off players, players with more than one goal, period or quarter scores and
+penalty minutes, the seed's list blocks as the template-only note writes them, so their scorers, minutes and
+running scores are the record's, in the record's order, by construction). What a note works out from the record
+has a fixed slot as well: the winning goal's scorer and minute (``⟦q⟧``, ``⟦r⟧``) and the two top scorers of a
+basketball game with their stat lines (``⟦s⟧`` … ``⟦v⟧``, the winners' first), so the model writes «Победный гол
+на ⟦r⟧⟦loct⟧ забил ⟦q⟧.» and never picks the scorer. The text the model writes is realised
 from the record by the grammar layer (:class:`~newsgen.grammar.Lexicon`): each slot becomes its string in
 that form, capitalised at a sentence start, and a past-tense verb next to a team or person in the
 nominative agrees with it (the model writes the masculine form: it cannot know an unseen team's gender).
@@ -20,14 +26,14 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from newsgen.grammar import (CASES, Lexicon, clock_minute, en_date, en_minute, en_number, en_on_minute,
                              en_plural, minute, on_minute, plural, ru_date)
 from newsgen.grammar.morph import _morph
 from newsgen.grammar.names import inflect_verb
 from newsgen.grammar.text import capfirst, oneline
-from newsgen.records import goal_timeline, reader_view, winning_goal
+from newsgen.records import goal_timeline, outcome, reader_view, winning_goal
 
 if TYPE_CHECKING:
     from newsgen.generation.base import PromptFormat
@@ -60,7 +66,7 @@ def served_prompt(seed: "Seed", record: dict[str, Any], language: str, fmt: "Pro
     rest = seed.prompt[len(seed.prefix):]
     if not fmt.slots:
         return "", rest, None
-    slots = Slots(record, language, lexicon, order_by=rest)
+    slots = Slots(record, language, lexicon, order_by=rest, lists=seed.lists)
     return "", slots.delex(rest), slots
 
 
@@ -73,15 +79,17 @@ class Entity:
     """One record string a slot stands for: its kind decides how it is written."""
 
     text: str
-    kind: str   # team | person | date | score | count | minute | clock | stats | penalty_minutes | other
+    kind: str   # team | person | date | score | count | minute | clock | stats | penalty_minutes | list | other
     role: str | None = None     # one of ROLES (a fixed slot), or None (a person of the match's events)
 
 
-#: what always gets the same slot, ⟦a⟧ home team … ⟦k⟧ attendance (absent ones leave theirs unused); the
-#: players of the record's events follow from ⟦l⟧ on, its other numbers from ⟦ba⟧ on, each in the order the
-#: prompt first names them: a note, which names them in that order too, mostly writes the next one
+#: what always gets the same slot, ⟦a⟧ home team … ⟦k⟧ attendance, ⟦l⟧ … ⟦p⟧ the note's lists, ⟦q⟧ … ⟦v⟧ the facts a
+#: note derives (absent ones leave theirs unused); the players of the record's events follow from ⟦w⟧ on, its
+#: other numbers from ⟦ba⟧ on, each in the order the prompt first names them: a note, which names them in that
+#: order too, mostly writes the next one
 ROLES = ("home", "away", "tournament", "round", "date", "venue", "referee", "home_city", "away_city", "score",
-         "attendance")
+         "attendance", "goals", "reds", "scorers", "periods", "penalties", "winner", "winner_minute", "first_leader",
+         "first_stats", "second_leader", "second_stats")
 NAME_SLOTS = SLOTS[len(ROLES):SLOTS.index("⟦ba⟧")]
 NUMBER_SLOTS = SLOTS[SLOTS.index("⟦ba⟧"):]
 #: entity kinds that take a number slot
@@ -123,7 +131,36 @@ def entities(record: dict[str, Any]) -> list[Entity]:
                 add(name, "person")
     for text, kind in _numbers(record):
         add(text, kind)
+    for text, kind, role in _derived(record):      # a fixed slot for what a note works out from the record
+        key = (text, kind)
+        if key in out and out[key].role is None and role not in {e.role for e in out.values()}:
+            out[key] = Entity(out[key].text, kind, role)
     return list(out.values())
+
+
+def _derived(record: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """``(text, kind, role)`` of the facts a note works out from a (reader-view) record: the winning goal's
+    scorer and minute (football and hockey, as the templates' winner sentence states them), and the top scorer
+    of each side of a basketball game with their stat line (the winners' first, as the note names them)."""
+    try:
+        result = outcome(record) if record.get("status") in ("finished", "live") else None
+        winner = winning_goal(record) if result and record.get("status") == "finished" and record.get("goals") else None
+    except (KeyError, TypeError, ValueError):
+        result, winner = None, None
+    if winner is not None and isinstance(winner.get("player"), str):
+        yield oneline(unicodedata.normalize("NFC", winner["player"])), "person", "winner"
+        minute_text = (str(clock_minute(winner["time"])) if isinstance(winner.get("time"), str)
+                       else _minute_text(winner.get("minute"), winner.get("added")))
+        if minute_text:
+            yield minute_text, "minute", "winner_minute"
+    leaders = [x for x in record.get("leaders") or [] if isinstance(x.get("points"), int)]
+    if result is not None and leaders:
+        sides = [result["winner"], result["loser"]] if result["winner"] else ["home", "away"]
+        for side, role in zip(sides, ("first", "second")):
+            best = sorted((x for x in leaders if x.get("team") == side), key=lambda x: -x["points"])[:1]
+            for x in best:
+                yield oneline(unicodedata.normalize("NFC", x["player"])), "person", f"{role}_leader"
+                yield _stats_text(x), "stats", f"{role}_stats"
 
 
 def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -157,7 +194,7 @@ def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
         yield str(elapsed), "minute"
     for leader in record.get("leaders") or []:
         if isinstance(leader.get("points"), int):
-            yield ",".join(str(leader[k]) if isinstance(leader.get(k), int) else "" for k in _STATS), "stats"
+            yield _stats_text(leader), "stats"
     for side in ("home", "away") if record.get("penalties") else ():
         yield str(sum(p.get("minutes", 0) for p in record["penalties"] if p.get("team") == side)), "penalty_minutes"
 
@@ -165,6 +202,10 @@ def _numbers(record: dict[str, Any]) -> Iterable[tuple[str, str]]:
 #: a stats entity's text: points, rebounds, assists (empty when the record lacks one); how each is written
 _STATS = ("points", "rebounds", "assists")
 _STAT_UNITS = {"ru": ("очко", "подбор", "передача"), "en": ("point", "rebound", "assist")}
+
+
+def _stats_text(leader: dict[str, Any]) -> str:
+    return ",".join(str(leader[k]) if isinstance(leader.get(k), int) else "" for k in _STATS)
 
 
 def _minute_text(m: Any, added: Any = None) -> str | None:
@@ -177,12 +218,15 @@ def _minute_of(text: str) -> tuple[int, int | None]:
 
 
 class Slots:
-    """The slots of one record in one language: ``delex`` writes texts with slots, ``realise`` back."""
+    """The slots of one record in one language: ``delex`` writes texts with slots, ``realise`` back;
+    ``lists`` are the note's lists as the template writes them (:attr:`newsgen.seeds.Seed.lists`)."""
 
-    def __init__(self, record: dict[str, Any], language: str, lexicon: Lexicon, order_by: str = ""):
+    def __init__(self, record: dict[str, Any], language: str, lexicon: Lexicon, order_by: str = "",
+                 lists: Mapping[str, str] | None = None):
         self.language = language
         self.lexicon = lexicon
-        found = entities(record)
+        found = entities(record) + [Entity(text, "list", role) for role, text in (lists or {}).items()
+                                    if role in ROLES and text.strip()]
         surfaces = [(surface, i, form) for i, e in enumerate(found) for surface, form in self._surfaces(e)]
         surfaces.sort(key=lambda s: -len(s[0]))
         # whole words, and never a piece of a longer pair: «(4» is not read out of «(4:2», nor «2» out of «0-2»
@@ -214,7 +258,7 @@ class Slots:
             yield write(e.text), "nomn"
             yield write(e.text, False), "short"
             return
-        if e.kind in ("score", "count", "clock", "stats", "penalty_minutes"):
+        if e.kind in ("score", "count", "clock", "stats", "penalty_minutes", "list"):
             # «3:1» / "3-1"; «20 416 зрителей» / "20,416"; 06:58; «35 очков, 13 подборов»; «12 минут» / "12"
             yield self._write(e, "nomn"), "nomn"
             return
@@ -259,11 +303,14 @@ class Slots:
 
     def realise(self, text: str) -> str:
         """A slot model's text with every slot written out from the record (:class:`SlotError` for a slot
-        the record does not have or a form it cannot take)."""
+        the record does not have or a form its kind cannot take in this language: a team ``⟦a⟧⟦short⟧``)."""
         index = self.entities
         for m in _TOKEN.finditer(text):
-            if f"⟦{m.group(1)}⟧" not in index or (m.group(2) and f"⟦{m.group(2)}⟧" not in _FORM_OF):
+            e = index.get(f"⟦{m.group(1)}⟧")
+            if e is None or (m.group(2) and f"⟦{m.group(2)}⟧" not in _FORM_OF):
                 raise SlotError(f"unknown slot {m.group()}")
+            if m.group(2) and _FORM_OF[f"⟦{m.group(2)}⟧"] not in self._forms(e):
+                raise SlotError(f"slot {m.group()}: a {e.kind} has no form {m.group(2)!r} in {self.language}")
         if self.language == "ru":
             text = self._agree(text, lambda e, verb: inflect_verb(_masculine(verb), self._gender(e)))
         out, at = [], 0
@@ -276,12 +323,19 @@ class Slots:
         out.append(text[at:])
         return "".join(out)
 
+    def _forms(self, e: Entity) -> set[str]:
+        """The forms ``e`` takes in this language: those :meth:`_surfaces` writes (an English name ignores
+        its form: it has one)."""
+        if self.language != "ru" and e.kind in ("team", "person", "other"):
+            return set(_FORM_OF.values())
+        return {form for _, form in self._surfaces(e)}
+
     def _write(self, e: Entity, form: str) -> str:
         if e.kind == "date":
             return (ru_date if self.language == "ru" else en_date)(e.text, form != "short")
         if e.kind == "score":
             return e.text if self.language == "ru" else e.text.replace(":", "-")
-        if e.kind == "clock":
+        if e.kind in ("clock", "list"):
             return e.text
         if e.kind == "stats":
             units = _STAT_UNITS["ru" if self.language == "ru" else "en"]

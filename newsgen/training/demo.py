@@ -232,9 +232,7 @@ def _tasks(records: Sequence[dict[str, Any]], cfg: DemoConfig) -> list[Any]:
                 tasks.append(TaskMessage(key=f"{rec['id']}:{task}:{rec.get('revision', 0)}", task=task,
                                          record_type=rec["type"], record_id=rec["id"],
                                          revision=rec.get("revision", 0), language=lang, record=rec,
-                                         seed=SeedInfo(prompt=seed.prompt, prefix=seed.prefix, lead=seed.lead,
-                                                       template=seed.template,
-                                                       template_version=seed.template_version)))
+                                         seed=SeedInfo.of(seed)))
     return tasks
 
 

@@ -30,7 +30,7 @@ def _match(home: str, away: str, scorer: str = "Илья Орлов", score=(2, 
 
 def test_every_template_note_of_the_corpus_goes_to_slots_and_back_unchanged(renderer):
     lexicon, settings = default_lexicon(), load_settings()
-    checked = 0
+    checked = lists = derived = 0
     for split in ("train", "heldout"):
         for record in corpus_records(40, seed=11, split=split):
             if not needs_model(record):
@@ -39,15 +39,19 @@ def test_every_template_note_of_the_corpus_goes_to_slots_and_back_unchanged(rend
                 for task in ("note", "summary"):
                     seed = renderer.render(record, task, language).without_examples()
                     note = render_fallback(record, task, language, templates_dir=settings.templates_dir).text
-                    slots = Slots(record, language, lexicon, order_by=seed.prompt)
+                    slots = Slots(record, language, lexicon, order_by=seed.prompt, lists=seed.lists)
                     slotted = slots.delex(note, agree=True)
                     assert slots.realise(slotted) == note, slotted
+                    # a note's goal list is one slot: the model never orders scorers, minutes or running scores
+                    assert ("⟦l⟧" in slotted) == ("goals" in seed.lists), (slotted, seed.lists)
+                    lists += "goals" in seed.lists
+                    derived += "⟦q⟧" in slotted or "⟦s⟧" in slotted
                     names = {w for e in slots.entities.values() for t in (e.text, lexicon.en(e.text))
                              for w in re.findall(r"\w+", t) if w[:1].isupper()}
                     assert not names & set(re.findall(r"\w+", slotted)), slotted   # no name is left to spell
                     assert "«" not in slotted
                     checked += 1
-    assert checked > 100
+    assert checked > 100 and lists > 20 and derived > 20
 
 
 def test_slots_follow_the_order_of_the_prompt_and_forms_carry_the_case(renderer):
@@ -60,8 +64,10 @@ def test_slots_follow_the_order_of_the_prompt_and_forms_carry_the_case(renderer)
     assert (slots.slot("Côte d'Ivoire"), slots.slot("Türkiye"), slots.slot("Чемпионат мира")) == ("⟦a⟧", "⟦b⟧", "⟦c⟧")
     assert prompt.index(slots.slot("Илья Орлов")) < prompt.index(slots.slot("N'Golo Kanté"))
     # after the roles' fixed slots: «1:0 — Илья Орлов («Côte d'Ivoire»), 10-я минута» is a running score, a player,
-    # a minute, each a slot the note copies: players from ⟦l⟧ on, numbers from ⟦ba⟧ on
-    assert (slots.slot("1:0"), slots.slot("Илья Орлов"), slots.slot("10")) == ("⟦ba⟧", "⟦l⟧", "⟦bb⟧")
+    # a minute, each a slot the note copies: players from ⟦w⟧ on, numbers from ⟦ba⟧ on; the winning goal's
+    # scorer and minute have fixed slots (Илья Орлов's second, 80')
+    assert (slots.slot("1:0"), slots.slot("N'Golo Kanté"), slots.slot("10")) == ("⟦ba⟧", "⟦w⟧", "⟦bb⟧")
+    assert (slots.slot("Илья Орлов"), slots.slot("80")) == ("⟦q⟧", "⟦r⟧")
     assert slots.slot("2:1") == "⟦j⟧" and "10-я" not in prompt
     # an unknown team is «команда «X»»: its accusative is a form token, the label its own
     home, away = slots.slot("Côte d'Ivoire"), slots.slot("Türkiye")
@@ -203,3 +209,52 @@ def test_a_basketball_leaders_stat_line_and_hockey_penalty_minutes_are_slots():
     text = "Штрафное время: «Ак Барс» — 12 минут, «Торпедо» — 0 минут; счёт 0:2."
     assert slots.delex(text).endswith(f" — {slots.slot('12')}, {slots.slot('Торпедо')} — {slots.slot('0')}; счёт "
                                       f"{slots.slot('0:2')}.") and slots.realise(slots.delex(text)) == text
+
+
+def test_a_notes_lists_are_one_slot_each_realised_from_the_record(renderer):
+    record = _match("Côte d'Ivoire", "Türkiye", scorer="Džemaili")
+    record["goals"][1]["kind"] = "own_goal"
+    record["cards"] = [{"minute": 70, "team": "away", "player": "Agüero", "color": "red"}]
+    record["goals"][2]["player"] = record["goals"][0]["player"]
+    for language, listed, reds, scorers in (
+            ("ru", "1:0 — Džemaili (10), 1:1 — N'Golo Kanté (50, автогол), 2:1 — Džemaili (80)",
+             "Agüero («Türkiye», 70-я минута)", "Дубль оформил Džemaili."),
+            ("en", "1-0 Džemaili 10', 1-1 N'Golo Kanté 50' (o.g.), 2-1 Džemaili 80'", "Agüero (Türkiye, 70')",
+             "Džemaili scored twice.")):
+        seed = renderer.render(record, "note", language)
+        assert seed.lists == {"goals": listed, "reds": reds, "scorers": scorers}
+        slots = Slots(record, language, default_lexicon(), order_by=seed.prompt, lists=seed.lists)
+        assert slots.entities["⟦l⟧"].kind == slots.entities["⟦m⟧"].kind == "list"
+        head = "Голы" if language == "ru" else "Goals"
+        assert slots.realise(f"{head}: ⟦l⟧. ⟦n⟧ ⟦m⟧.") == f"{head}: {listed}. {scorers} {reds}."
+        with pytest.raises(SlotError, match="no form"):
+            slots.realise(f"{head}: ⟦l⟧⟦gent⟧.")
+    assert renderer.render(record, "summary", "ru").lists == {}          # a summary has no list to write
+    assert "⟦l⟧" not in Slots(record, "ru", default_lexicon()).entities  # nor a record without the seed's
+
+
+def test_the_winning_goal_and_the_top_scorers_have_fixed_slots():
+    record = _match("Зенит", "Спартак", scorer="Ольга Егорова")      # 2:1, the winner 80' (the home side's 2nd)
+    slots = Slots(record, "ru", default_lexicon())
+    assert (slots.entities["⟦q⟧"].text, slots.entities["⟦r⟧"].text) == ("Ольга Егорова", "80")
+    assert slots.realise("Победный гол на ⟦r⟧⟦loct⟧ забил ⟦q⟧.") == "Победный гол на 80-й минуте забила Ольга Егорова."
+    game = {"type": "basketball_game", "id": "b-1", "tournament": "Единая лига ВТБ", "date": "2026-02-20",
+            "status": "finished", "home": {"name": "Иркут"}, "away": {"name": "Бада"},
+            "score": {"home": 94, "away": 102},
+            "leaders": [{"team": "home", "player": "Илья Лебедев", "points": 22, "rebounds": 2},
+                        {"team": "away", "player": "Иван Бугаев", "points": 31},
+                        {"team": "away", "player": "Kirill Goin", "points": 12}]}
+    slots = Slots(game, "ru", default_lexicon())
+    assert slots.realise("Самым результативным у победителей стал ⟦s⟧ (⟦t⟧), у проигравших — ⟦u⟧ (⟦v⟧).") == \
+        "Самым результативным у победителей стал Иван Бугаев (31 очко), у проигравших — Илья Лебедев (22 очка, 2 подбора)."
+    draw = copy.deepcopy(record) | {"score": {"home": 1, "away": 1}, "goals": record["goals"][:2]}
+    assert "⟦q⟧" not in Slots(draw, "ru", default_lexicon()).entities         # no winner, no winning goal
+
+
+def test_a_form_a_slot_cannot_take_is_a_slot_error():
+    ru = Slots(_match("Зенит", "Спартак"), "ru", default_lexicon())
+    for text in ("⟦a⟧⟦short⟧ обыграл ⟦b⟧.", "Счёт ⟦j⟧⟦gent⟧.", "Гол забил ⟦w⟧⟦lbl⟧."):
+        with pytest.raises(SlotError, match="no form"):
+            ru.realise(text)
+    en = Slots(_match("Зенит", "Спартак"), "en", default_lexicon())
+    assert en.realise("⟦a⟧⟦gent⟧ beat ⟦b⟧.") == "Zenit beat Spartak."       # an English name has one form
