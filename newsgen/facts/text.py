@@ -116,9 +116,14 @@ class Parse:
 
 @lru_cache(maxsize=32768)
 def parses(word: str) -> tuple[Parse, ...]:
-    """pymorphy3 parses of a Cyrillic word (empty for other scripts)."""
+    """pymorphy3 parses of a Cyrillic word (empty for other scripts). A character without a Unicode name (an
+    unassigned code point a byte-level model can write) is dropped first: pymorphy3 raises on it."""
     if not is_cyrillic(word):
         return ()
+    if any(not unicodedata.name(ch, "") for ch in word):
+        word = "".join(ch for ch in word if unicodedata.name(ch, ""))
+        if not word:
+            return ()
     return tuple(Parse(fold(p.normal_form), str(p.tag.POS or ""), frozenset(p.tag.grammemes), p.score,
                        p.is_known) for p in morph().parse(word))
 
