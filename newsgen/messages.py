@@ -42,7 +42,8 @@ class SeedInfo(_Message):
     template: str
     template_version: str
     lists: dict[str, str] = Field(default_factory=dict, description="the note's lists as the template writes "
-                                  "them (goals, reds): a slot model writes each as one slot (newsgen.slots)")
+                                  "them (newsgen.seeds.LIST_BLOCKS): a slot model writes each as one slot "
+                                  "(newsgen.slots)")
 
     @classmethod
     def of(cls, seed: Any) -> "SeedInfo":

@@ -104,7 +104,7 @@ def entities(record: dict[str, Any]) -> list[Entity]:
 
     def add(value: Any, kind: str, role: str | None = None) -> None:
         if isinstance(value, str) and value.strip():
-            text = oneline(unicodedata.normalize("NFC", value))
+            text = _text(value)
             # a score and a minute may be the same digits as another kind's: one entity per kind and text
             out.setdefault((text, "score" if kind == "score" else kind), Entity(text, kind, role))
 
@@ -138,6 +138,11 @@ def entities(record: dict[str, Any]) -> list[Entity]:
     return list(out.values())
 
 
+def _text(value: str) -> str:
+    """A record string as its entity holds it: NFC, on one line."""
+    return oneline(unicodedata.normalize("NFC", value))
+
+
 def _derived(record: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
     """``(text, kind, role)`` of the facts a note works out from a (reader-view) record: the winning goal's
     scorer and minute (football and hockey, as the templates' winner sentence states them), and the top scorer
@@ -148,7 +153,7 @@ def _derived(record: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
     except (KeyError, TypeError, ValueError):
         result, winner = None, None
     if winner is not None and isinstance(winner.get("player"), str):
-        yield oneline(unicodedata.normalize("NFC", winner["player"])), "person", "winner"
+        yield _text(winner["player"]), "person", "winner"
         minute_text = (str(clock_minute(winner["time"])) if isinstance(winner.get("time"), str)
                        else _minute_text(winner.get("minute"), winner.get("added")))
         if minute_text:
@@ -159,7 +164,7 @@ def _derived(record: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
         for side, role in zip(sides, ("first", "second")):
             best = sorted((x for x in leaders if x.get("team") == side), key=lambda x: -x["points"])[:1]
             for x in best:
-                yield oneline(unicodedata.normalize("NFC", x["player"])), "person", f"{role}_leader"
+                yield _text(x["player"]), "person", f"{role}_leader"
                 yield _stats_text(x), "stats", f"{role}_stats"
 
 

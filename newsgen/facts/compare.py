@@ -37,12 +37,12 @@ REPORT_MINUTE = "'’′"
 GOAL_UNIT = re.compile(r"^(?:гол|шайб|мяч|goal)")
 STATS = {"points": re.compile(r"^(?:очк|point|pts)"), "rebounds": re.compile(r"^(?:подбор|rebound)"),
          "assists": re.compile(r"^(?:передач|assist)")}
-#: a sentence naming a team's single top scorer (not ``Top scorers:``, ``Самые результативные:``)
 #: a pair stated as the match's score («счёт 1:1», «со счётом 2:1», "score 1-1"), not a running or period score
 SCORE_BEFORE = re.compile(r"(?:\bсч[её]т(?:ом)?|\bscore)\s*[:—–-]?\s*$", re.I)
 #: a sentence about part of a match, where «со счётом 82:82» is that part's score (the end of regulation time)
 PART_OF_MATCH = re.compile(r"основн|тайм|период|четверт|перерыв|половин|овертайм|дополнительн|сери[ия]|пенальти|"
                            r"буллит|regulation|half|period|quarter|interval|overtime|extra time|shoot|penalt", re.I)
+#: a sentence naming a team's single top scorer (not ``Top scorers:``, ``Самые результативные:``)
 TOP_SCORER = re.compile(r"\btop[- ]scorer\b(?!s)|\bсамы[мй]\s+результативн", re.I)
 #: ``for Dinamo:``, ``у «Динамо»``: the team whose top scorer follows
 TEAM_BEFORE_LEADER = re.compile(r"(?:\bfor|\bу)\s*«?$", re.I)
