@@ -208,7 +208,14 @@ def find_claims(tokens: list[Token], mentions: list[Mention], seg: Segments) -> 
             continue
         if low == "сильнее":
             m = _after(teams, tokens, i) or _subject(teams, persons, t)
-            if m and not _about_part(tokens, i):
+            if _about_part(tokens, i):
+                continue
+            if (i + 1 < len(tokens) and has_lemma(tokens[i + 1], {"оказаться"})
+                    and not any(i < b.first <= i + 8 for b in teams)    # «1. FC Köln» may read as two sentences
+                    and not any(b.clause == t.clause and b.span[1] <= t.start for b in teams)):
+                # ``…, в серии пенальти сильнее оказался 4:3``: a result whose team was left out
+                claims.append(Claim("win", None, (t.start, tokens[i + 1].end), t.sentence))
+            elif m:
                 claims.append(Claim("win", m.side, (t.start, t.end), t.sentence, subject=m.side))
             continue
         if low == "пользу" and i > 0 and fold(tokens[i - 1].text) == "в":

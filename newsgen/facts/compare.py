@@ -14,11 +14,11 @@ from typing import Any
 
 from newsgen.facts import claims as cl
 from newsgen.facts import readability
-from newsgen.facts.expected import Expected, Person, build
+from newsgen.facts.expected import Expected, Person, build, record_strings
 from newsgen.facts.extract import (DateFact, MinuteFact, NumberFact, PairFact, find_dates, find_minutes,
                                    find_numbers, find_pairs)
 from newsgen.facts.names import Mention, UnknownName, find_mentions
-from newsgen.facts.text import MONTHS_RU, Segments, Token, is_cyrillic, segment, tokenize
+from newsgen.facts.text import MONTHS_RU, WORD, Segments, Token, fold, is_cyrillic, segment, tokenize
 from newsgen.facts.verdict import FactCheck, Mismatch
 from newsgen.grammar import Lexicon
 from newsgen.records import UNPLAYED
@@ -157,6 +157,7 @@ def check(record: dict[str, Any], text: str, task: str = "note", language: str =
         _check_claims(ctx)
         _check_status(ctx)
         _check_decided(ctx)
+        _check_language(ctx, language)
         if task in REQUIRED_TASKS:
             _check_required(ctx, final_found)
     else:
@@ -633,7 +634,9 @@ def _check_claims(ctx: Context) -> None:
         if exp.status == "finished" and c.kind == "lead":
             continue  # a lead at some moment of a finished match: not checked
         wanted = exp.result.get("winner") if exp.status == "finished" else leader
-        if c.side != wanted:
+        if c.side is None:
+            ctx.fail("winner", c.span, found, _result_text(ctx), f"{found!r} names no team: {_result_text(ctx)}")
+        elif c.side != wanted:
             ctx.fail("winner", c.span, found, _result_text(ctx),
                      f"the text says {ctx.team(c.side)} {'won' if exp.status == 'finished' else 'leads'}; "
                      f"{_result_text(ctx)}")
@@ -684,8 +687,36 @@ def _check_status(ctx: Context) -> None:
                      f"the text says the match is {s.status}, the record says {exp.status}")
 
 
+#: a quoted stretch of text (a record string such as a postponement's reason is quoted as the record has it)
+_QUOTED_TEXT = re.compile(r"«[^«»]*»|\"[^\"]*\"|“[^”]*”")
+
+
+def _check_language(ctx: Context, language: str) -> None:
+    """``language`` for a lower-case word in the other script (``«Спартак» beat «Спартак»``, ``Zenit
+    обыграл Spartak``) outside the names found, quoted text and the words of the record's own strings."""
+    inside = [m.span for m in ctx.mentions] + [q.span() for q in _QUOTED_TEXT.finditer(ctx.text)]
+    known = {fold(w) for s in record_strings(ctx.exp.record) for w in WORD.findall(s)}
+    for t in ctx.tokens:
+        if len(t.text) < 2 or not t.text[:1].islower():
+            continue
+        if not (t.latin if language == "ru" else is_cyrillic(t.text)) or fold(t.text) in known:
+            continue
+        if any(a <= t.start and t.end <= b for a, b in inside):
+            continue
+        other = "English" if language == "ru" else "Russian"
+        ctx.fail("language", (t.start, t.end), t.text, f"a {'Russian' if language == 'ru' else 'English'} text",
+                 f"{t.text!r} is {other} in a {language} text and no name of the record")
+
+
 def _check_required(ctx: Context, final_found: bool) -> None:
     exp = ctx.exp
+    if exp.status == "finished" and exp.narrated and not exp.result.get("winner"):
+        # a draw is between two teams: «ЦСКА сыграли вничью 0:0» is no note (a win or a lead may name one side)
+        named = {m.side for m in ctx.mentions if m.kind == "team"}
+        for side, team in exp.teams.items():
+            if side not in named:
+                ctx.fail("missing_team", None, "", team.label,
+                         f"the note of a draw never names {team.label}, one of the two teams")
     if exp.narrated:
         if not final_found and exp.final is not None:
             h, a = exp.final

@@ -22,11 +22,14 @@ KINDS = {
     "attendance": "a number of spectators that is not the record's",
     "missing_score": "a match note without the final (or, live, the current) score",
     "missing_winner": "a note of a finished match that never says who won (or that it was a draw)",
+    "missing_team": "a note of a drawn match that never names one of the two teams",
     "missing_status": "a note of a postponed, cancelled, abandoned or scheduled match without its status",
     "unrelated": "a rewrite that keeps none of its source's names and numbers",
     "truncated": "a text that does not end at a sentence end (no final . ! ? …, or cut after an initial or an "
                  "abbreviation such as «г.»)",
     "repetition": "four words in a row that the text already has (a loop)",
+    "language": "a word in the other language (an English word in a Russian text, a Russian one in an English "
+                "text) that is no name of the record",
     "garbled": "a bracket or quote left open, or a preposition with nothing to govern (``на забил``, ``в .``)",
 }
 

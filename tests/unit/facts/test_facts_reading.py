@@ -74,3 +74,18 @@ def test_minute_matching():
     events = {(45, 2), (71, None)}
     assert minute_matches(45, 2, events) and minute_matches(47, None, events) and minute_matches(45, None, events)
     assert not minute_matches(45, 3, events) and not minute_matches(72, None, events)
+
+
+def test_a_character_without_a_unicode_name_is_read_past():
+    """A byte-level model can write an unassigned code point (U+17000 has no name in this Python's Unicode
+    database) inside a Cyrillic word; pymorphy3 raises ``ValueError: no such name`` on it, which once made a
+    worker retry a task until its note was lost."""
+    from newsgen.facts import check
+    from newsgen.facts.text import parses
+
+    word = "\U00017000Мостовой"          # pymorphy3 raises when the word starts with it
+    assert parses(word) == parses("Мостовой")
+    record = {"type": "football_match", "id": "z-s", "status": "finished", "date": "2026-11-22",
+              "home": {"name": "Зенит"}, "away": {"name": "Спартак"}, "score": {"home": 2, "away": 1}}
+    verdict = check(record, f"«Зенит» обыграл «Спартак» 3:1, отличился {word}.", "note", "ru")   # no exception
+    assert verdict.reasons() == ["score", "missing_score"]

@@ -19,6 +19,8 @@ TRUE = [
     ("cup-2026-qf-ros-dyn", "ru", "«Динамо» обыграло «Ростов» со счётом 3:1, дубль оформил Константин Тюкавин."),
     ("cup-2026-qf-ros-dyn", "ru", "«Ростов» проиграл «Динамо» со счётом 1:3; у хозяев отличился Кирилл Щетинин."),
     ("rpl-2026-15-cska-rub", "ru", "ЦСКА и «Рубин» сыграли вничью 0:0 на «ВЭБ Арене»."),
+    # a record string in another script, quoted as the record has it
+    ("rpl-2026-16-ahm-fak", "en", 'Akhmat v Fakel has been postponed. Reason given: "сильный снегопад".'),
     ("cup-2026-sf-ros-spa", "ru", "«Ростов» обыграл «Спартак» в серии пенальти 4:3 после ничьей 1:1. Удаление: "
                                   "Александр Соболев («Спартак», 98-я минута)."),
     ("wsl-2026-12-cska-zen", "ru", "ЦСКА обыграл «Зенит» 3:1, дубль оформила Смирнова, отличилась и Кожевникова. "
@@ -169,6 +171,15 @@ FALSE = [
      "score", "0:1"),
     ("rpl-2026-15-zen-spa", "ru", "«Зенит» обыграл «Спартак» со счётом 1:0.", "score", "1:0"),
     ("rpl-2026-16-spa-kra", "en", "Spartak and Krasnodar are level in the 58th minute, score 0-1.", "score", "0-1"),
+    # a draw with one team (the demo model dropped the other's slot)
+    ("rpl-2026-15-cska-rub", "ru", "ЦСКА сыграли вничью 0:0 (Российская Премьер-лига, 15-й тур, 23 ноября).",
+     "missing_team", None),
+    ("rpl-2026-15-cska-rub", "en", "CSKA drew 0-0 in round 15.", "missing_team", None),
+    # the other language's words (a model trained on both mixed them)
+    ("rpl-2026-16-spa-kra", "ru", "58-я минута матча «Спартак» and «Краснодар» (Российская Премьер-лига, 16-й тур): "
+                                  "счёт 1:1.", "language", "and"),
+    ("rpl-2026-15-zen-spa", "ru", "«Зенит» beat «Спартак» 2:1.", "language", "beat"),
+    ("rpl-2026-15-zen-spa", "en", "Zenit обыграл Spartak 2-1.", "language", "обыграл"),
 ]
 
 

@@ -107,6 +107,9 @@ FALSE = [
     ("cuw-bih", "en", "Bosnia and Herzegovina won the shoot-out 4-3 after a 1-1 draw.", "winner", "won"),
     ("cuw-bih", "ru", "«Curaçao» обыграл «Bosnia and Herzegovina» в серии пенальти 5:3 после ничьей 1:1.", "score",
      "5:3"),
+    # a result whose team was left out (the model dropped the winner's slot)
+    ("cuw-bih", "ru", "«Curaçao» и «Bosnia and Herzegovina» сыграли вничью 1:1, в серии пенальти сильнее оказался "
+                      "4:3.", "winner", "сильнее оказался"),
     ("cuw-bih", "en", "Curaçao beat Bosnia and Herzegovina 4-3 on penalties after a 1-1 draw; John O'Shea "
                       "equalised in the 108th minute.", "minute", "108th minute"),
     ("cuw-bih", "en", "Curaçao beat Bosnia and Herzegovina 4-3 on penalties after a 1-1 draw; N'Golo Kanté "
