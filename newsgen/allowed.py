@@ -41,9 +41,10 @@ _EXAMPLE_TEXTS = ("note", "summary", "rewrite", "text")
 
 def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: str = "",
                   frame: Iterable[str] = (), lexicon: Lexicon | None = None,
-                  slots: Iterable[str] = ()) -> Grounding | None:
+                  slots: Iterable[str] = (), language: str | None = None) -> Grounding | None:
     """The grounding of one request (None when ``mode == "off"``); ``slots`` are the slot tokens a slot
-    model may write for this record (:meth:`newsgen.slots.Slots.tokens`)."""
+    model may write for this record (:meth:`newsgen.slots.Slots.tokens`). With slots, ``language`` (ru, en)
+    keeps the other script's letters out of the free text (:attr:`Grounding.language`)."""
     if mode == "off":
         return None
     lexicon = lexicon or default_lexicon()
@@ -53,9 +54,10 @@ def grounding_for(record: dict[str, Any], mode: str, prompt: str = "", prefix: s
         names |= set(_QUOTED.findall(form)) or {form}
     words = {w for n in names for w in _words(n)} | set(frame) | set(_capitalised(prompt[len(prefix):]))
     words |= {w[0] for n in names for w in WORD.findall(n) if w[:1].isupper()}   # initials: «А. Мостовой»
+    slots = frozenset(slots)
     return Grounding(mode=mode, numbers=frozenset(_numbers(exp)),
                      quoted=frozenset(f"«{n}»" for n in names if len(n) <= 80), words=frozenset(words),
-                     slots=frozenset(slots))
+                     slots=slots, language=language if slots else None)
 
 
 def _numbers(exp) -> Iterable[str]:

@@ -43,11 +43,11 @@ def sampling_for(settings: Settings, key: str, candidate: int = 0,
 
 
 def grounding_of(settings: Settings, task: TaskMessage, slots: Slots | None = None) -> Grounding | None:
-    """What the task's text may state (:mod:`newsgen.allowed`), with the record's ``slots`` for a slot
-    model; None when grounding is off."""
+    """What the task's text may state (:mod:`newsgen.allowed`), with the record's ``slots`` and the task's
+    language for a slot model; None when grounding is off."""
     frame = frame_words(str(settings.templates_dir), task.record_type, task.language)
     return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame,
-                         slots=slots.tokens() if slots is not None else ())
+                         slots=slots.tokens() if slots is not None else (), language=task.language)
 
 
 def model_prompt(task: TaskMessage, fmt: PromptFormat = PromptFormat(),

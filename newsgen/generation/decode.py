@@ -42,7 +42,7 @@ class DecodingGenerator:
         self.prompt_format = prompt_format
         self._prefix_cache: OrderedDict[str, tuple[list[int], Any, np.ndarray | None]] = OrderedDict()
         self._prefix_cache_size = prefix_cache_size
-        self._tokens: TokenTable | None = None
+        self._tokens: dict[str | None, TokenTable] = {}   # per grounding language (built once each)
         #: prompt-lookup speculative decoding: draft tokens verified per step (0 = off; set from the settings
         #: by :func:`newsgen.generation.load_generator`); texts are the same either way
         self.prompt_lookup = 0
@@ -69,9 +69,10 @@ class DecodingGenerator:
         """The row's grounding constraint (the token table is built once per generator)."""
         if request.grounding is None or request.grounding.mode == "off":
             return None
-        if self._tokens is None:
-            self._tokens = TokenTable(self.tokenizer, vocab_size)
-        return RowConstraint(request.grounding, self._tokens, self.eos_token_id, request.prompt)
+        language = request.grounding.language
+        if language not in self._tokens:
+            self._tokens[language] = TokenTable(self.tokenizer, vocab_size, language)
+        return RowConstraint(request.grounding, self._tokens[language], self.eos_token_id, request.prompt)
 
     def _prefix(self, prefix: str) -> tuple[list[int], Any, np.ndarray | None]:
         """Token ids of a prefix and, when reuse is on, its batch-1 KV cache and the next-token logits after

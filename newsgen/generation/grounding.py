@@ -13,6 +13,10 @@ between two tokens is read when it is complete) as free text and three kinds of 
     name    a word that starts with a capital letter must be one of ``Grounding.words`` (mode ``strict``);
             a capital letter right after a letter is refused.
 
+A slot model's request also sets ``Grounding.language``: its names all come from slots, so its free text
+writes no letter of the other language's script (no Latin letter in a Russian note, no Cyrillic one in an
+English note: ``«⟦a⟧» beat «⟦b⟧»`` in a Russian note is refused).
+
 Masking (:class:`RowConstraint`): the sampler keeps at most ``k`` tokens (its top-k; 1 when greedy). Walking a
 row's tokens best-first, every token that would break the constraint is banned until ``k`` allowed ones are
 found, so the sampler's top-k and top-p over the masked row see exactly the ``k`` best allowed tokens, as if
@@ -47,6 +51,24 @@ _CTX = 8
 FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN, SLOT = range(7)
 
 
+def _latin(ch: str) -> bool:
+    o = ord(ch)
+    return ch.isalpha() and (o < 0x80 or 0xC0 <= o <= 0x24F or 0x1E00 <= o <= 0x1EFF)
+
+
+def _cyrillic(ch: str) -> bool:
+    return 0x400 <= ord(ch) <= 0x52F and ch.isalpha()
+
+
+#: per language, the letters its free text may not write
+_FOREIGN = {"ru": _latin, "en": _cyrillic}
+
+
+def foreign_letter(language: str | None, ch: str) -> bool:
+    """Whether ``ch`` is a letter of the other script than ``language``'s (False for None)."""
+    return language is not None and _FOREIGN[language](ch)
+
+
 @dataclass(frozen=True)
 class Grounding:
     """What one request may write: allowed number strings, quoted names, capitalised words and slot tokens."""
@@ -56,11 +78,15 @@ class Grounding:
     quoted: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()
     slots: frozenset[str] = frozenset()
+    #: ru or en: free text writes no letter of the other script (:func:`foreign_letter`); None: any letter
+    language: str | None = None
     _sorted: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"grounding must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.language not in (None, *_FOREIGN):
+            raise ValueError(f"grounding language must be one of {', '.join(_FOREIGN)} or None, not {self.language!r}")
         for name in ("numbers", "quoted", "words", "slots"):
             values = frozenset(unicodedata.normalize("NFC", v) for v in getattr(self, name) if v)
             object.__setattr__(self, name, values)
@@ -94,6 +120,8 @@ def _free(g: Grounding, ctx: str, ch: str) -> State | None:
         if not "0" <= ch <= "9" or _GLUED.search(ctx) or not g.has_prefix("numbers", ch):
             return None
         return State(NUM, ch, ctx)
+    if g.language is not None and _FOREIGN[g.language](ch):
+        return None
     if g.strict:
         if ch == "«":
             return State(QUOTE, ch, ctx) if g.has_prefix("quoted", ch) else None
@@ -256,9 +284,14 @@ def _signature(ctx: str) -> str:
 
 
 class TokenTable:
-    """The bytes of every token of a tokenizer and which tokens are plain (free in free text)."""
+    """The bytes of every token of a tokenizer and which tokens are plain (free in free text); with a
+    ``language``, a token with a letter of the other script is not plain (:attr:`Grounding.language`)."""
 
-    def __init__(self, tokenizer: Any, vocab_size: int):
+    def __init__(self, tokenizer: Any, vocab_size: int, language: str | None = None):
+        def opaque(c: str) -> bool:          # a character free text cannot take without reading it
+            return c.isdigit() or c.isupper() or c in "«»⟦" or foreign_letter(language, c)
+
+        self.language = language
         special = set(getattr(tokenizer, "all_special_ids", []) or [])
         decoder = _byte_decoder()
         pieces = tokenizer.convert_ids_to_tokens(list(range(min(vocab_size, len(tokenizer)))))
@@ -276,7 +309,7 @@ class TokenTable:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            self.plain[i] = not any(c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
+            self.plain[i] = not any(opaque(c) for c in text)
         #: the same as an array, for a vectorised look at a row's best tokens
         self.plain_mask = np.array(self.plain, dtype=bool)
         # what decides most verdicts without reading the whole token (RowConstraint._flags): its first character
@@ -301,13 +334,12 @@ class TokenTable:
             self.no_cont[i] = not 0x80 <= data[0] < 0xC0
             try:
                 text = data.decode("utf-8")
-                rest = [c.isdigit() or c.isupper() or c in "«»⟦" for c in text[1:]]
+                rest = [opaque(c) for c in text[1:]]
                 self.rest_plain[i], self.rest2_plain[i] = not any(rest), not any(rest[1:])
             except UnicodeDecodeError as exc:
                 text = data[:exc.start].decode("utf-8")
                 self.broken[i] = exc.reason != "unexpected end of data" or exc.end != len(data)
-                self.plain_open[i] = not self.broken[i] and not any(
-                    c.isdigit() or c.isupper() or c in "«»⟦" for c in text)
+                self.plain_open[i] = not self.broken[i] and not any(opaque(c) for c in text)
                 if not text and not self.broken[i]:
                     self.opening[data] = i
             if text:
@@ -337,6 +369,9 @@ class RowConstraint:
     """One row's grounding while it decodes: masks candidates, then follows the chosen token."""
 
     def __init__(self, grounding: Grounding, table: TokenTable, eos_token_id: int | None, prompt: str):
+        if table.language != grounding.language:
+            raise ValueError(f"a token table for language {table.language!r} cannot mask a row of "
+                             f"language {grounding.language!r}")
         self.g = grounding
         self.table = table
         self.eos = eos_token_id

@@ -136,6 +136,47 @@ def test_strict_grounding_allows_every_template_note(split):
     assert not refused, refused[:3]
 
 
+@pytest.mark.parametrize("split", ["train", "heldout"])
+def test_a_slot_models_training_targets_keep_its_language_grounding(split):
+    """A slot model learns to write the template notes with their names as slots: each such target (every
+    sport, ru and en) passes strict grounding with the record's slots and the task's language, which keeps
+    the other script's letters out of the free text."""
+    from newsgen.facts import default_lexicon
+    from newsgen.fallback import render_fallback
+    from newsgen.generation.base import PromptFormat
+    from newsgen.slots import served_prompt
+    from newsgen.training.corpus import corpus_records
+    from newsgen.training.finetune import target_text
+
+    renderer, lexicon, fmt = SeedRenderer(ROOT / "templates"), default_lexicon(), PromptFormat(examples=False, slots=True)
+    refused = []
+    for record in corpus_records(12, seed=3, split=split):
+        if record.get("status") not in ("finished", "live"):
+            continue
+        for language in ("ru", "en"):
+            for task in ("note", "summary"):
+                seed_ = renderer.render(record, task, language)
+                _prefix, rest, slots = served_prompt(seed_, record, language, fmt, lexicon)
+                frame = frame_words(str(ROOT / "templates"), record["type"], language)
+                g = grounding_for(record, "strict", seed_.prompt, seed_.prefix, frame, slots=slots.tokens(),
+                                  language=language)
+                target = slots.delex(target_text(seed_.prompt, seed_.lead, render_fallback(record, task, language).text),
+                                     agree=True)
+                if not allows_text(g, target.rstrip("\n"), rest):
+                    refused.append((language, target))
+    assert not refused, refused[:3]
+
+
+def test_a_slot_models_free_text_keeps_to_its_language():
+    record = {"type": "football_match", "id": "z", "status": "finished", "home": {"name": "Зенит"},
+              "away": {"name": "Спартак"}, "score": {"home": 2, "away": 1}}
+    ru = grounding_for(record, "strict", slots=("⟦a⟧", "⟦b⟧", "⟦j⟧"), language="ru")
+    en = grounding_for(record, "strict", slots=("⟦a⟧", "⟦b⟧", "⟦j⟧"), language="en")
+    assert allows_text(ru, " ⟦a⟧ обыграл ⟦b⟧ со счётом ⟦j⟧.") and not allows_text(ru, " ⟦a⟧ beat ⟦b⟧ ⟦j⟧.")
+    assert allows_text(en, " ⟦a⟧ beat ⟦b⟧ ⟦j⟧.") and not allows_text(en, " ⟦a⟧ обыграл ⟦b⟧ ⟦j⟧.")
+    assert grounding_for(record, "strict", language="ru").language is None      # no slots: names are text
+
+
 def test_frame_words_name_nothing_of_the_example_records():
     ru = frame_words(str(ROOT / "templates"), "football_match", "ru")
     en = frame_words(str(ROOT / "templates"), "football_match", "en")
