@@ -82,6 +82,13 @@ def _player(rng: random.Random, pools: NamePools, script: str) -> str:
     return f"{rng.choice(first)} {rng.choice(last)}"
 
 
+def _place(rng: random.Random, pools: NamePools, script: str, pattern: str) -> str:
+    """A city or venue made of a surname of the split (``Вабаский Арена``, ``Estadio Toshaski``): held-out
+    records name no place that training records do."""
+    surnames = pools.ru_surnames if script == "ru" else pools.latin_surnames
+    return pattern.format(rng.choice(surnames))
+
+
 def _squads(rng: random.Random, pools: NamePools, script: str, size: int = 6) -> dict[str, list[str]]:
     names: list[str] = []
     while len(names) < 2 * size:
@@ -112,6 +119,12 @@ def _base(rng: random.Random, pools: NamePools, sport: str, i: int, split: str) 
         rec["time"] = f"{rng.randint(12, 21):02d}:{rng.choice((0, 15, 30, 45)):02d}"
     if rng.random() < 0.25:
         rec["referee"] = _player(rng, pools, script)
+    for side in ("home", "away"):          # the seed's record part names them (the notes name the venue)
+        if rng.random() < 0.3:
+            rec[side]["city"] = _place(rng, pools, script, "{}ск" if script == "ru" else "{}burg")
+    if rng.random() < 0.35:
+        rec["venue"] = _place(rng, pools, script, "{} Арена" if script == "ru" else rng.choice(("{} Arena",
+                                                                                                "Estadio {}")))
     if status in ("postponed", "abandoned", "cancelled") and rng.random() < 0.8:
         rec["status_reason"] = rng.choice(_REASONS)
     if status == "postponed" and rng.random() < 0.5:
@@ -172,7 +185,7 @@ def football(rng: random.Random, rec: dict[str, Any], squads: dict[str, list[str
         score = {side: min(_goal_score(rng), end // 18) for side in ("home", "away")}
     minutes = sorted(rng.sample(range(1, (90 if extra and status == "finished" else end) + 1), sum(score.values())))
     goals = _football_goals(rng, squads, _sides(rng, score), minutes)
-    if extra and status == "finished" and rng.random() < 0.5:  # a goal in extra time decides it
+    if extra and status == "finished" and rng.random() < 0.3:  # a goal in extra time decides it (else penalties)
         side = rng.choice(("home", "away"))
         score[side] += 1
         goals += _football_goals(rng, squads, [side], [rng.randint(91, 120)])
