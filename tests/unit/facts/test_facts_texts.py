@@ -175,6 +175,9 @@ FALSE = [
     ("rpl-2026-15-cska-rub", "ru", "ЦСКА сыграли вничью 0:0 (Российская Премьер-лига, 15-й тур, 23 ноября).",
      "missing_team", None),
     ("rpl-2026-15-cska-rub", "en", "CSKA drew 0-0 in round 15.", "missing_team", None),
+    # the losers' top scorer credited to the winners (the English note names sides since 2026-12-02)
+    ("vtb-2026-cska-unics", "en", "CSKA beat UNICS 89-81. Top scorer for the winners: Jalen Reynolds (19 points, "
+                                  "11 rebounds).", "team", "for the winners"),
     # the other language's words (a model trained on both mixed them)
     ("rpl-2026-16-spa-kra", "ru", "58-я минута матча «Спартак» and «Краснодар» (Российская Премьер-лига, 16-й тур): "
                                   "счёт 1:1.", "language", "and"),

@@ -83,8 +83,10 @@ def test_rejected_drafts_stay_masked_when_a_longer_row_joins(torch_gen, requests
     from newsgen.generation import engine
 
     monkeypatch.setattr(engine, "propose", lambda source, room: propose(source, room, min_ngram=1))  # many wrong
-    short = [replace(r, sampling=SamplingParams(max_new_tokens=16, temperature=0.9, seed=i, **PLAIN))
-             for i, r in enumerate(requests_[4:])]                 # prompts of a few tokens, running first
+    # prompts of a few tokens, running first, said twice: their last token recurs, so drafting starts at once
+    short = [replace(r, prompt=f"{r.prompt} {r.prompt}",
+                     sampling=SamplingParams(max_new_tokens=16, temperature=0.9, seed=i, **PLAIN))
+             for i, r in enumerate(requests_[4:])]
     long = [replace(r, sampling=SamplingParams(max_new_tokens=8, temperature=0.9, seed=9, **PLAIN))
             for r in requests_[:2]]                                # ~200-token rows joining: the cache widens
     reqs = short + long
