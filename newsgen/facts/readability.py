@@ -108,19 +108,29 @@ def _units(text: str, names: list[tuple[Span, str]]) -> list[tuple[str, Span]]:
     return units
 
 
+#: a list item's bracket: its minute or clock, then what kind of goal it was (``(08:49, в большинстве, со
+#: штрафного броска)``): two items may say the same of their goals
+_ITEM_BRACKET = re.compile(r"\(\d[^()]*\)")
+
+
 def _repetitions(text: str, names: list[tuple[Span, str]]) -> list[Mismatch]:
     """Each run of units that repeats an earlier run of four; four with two different numbers are data, not a
-    loop (two leaders with ``31 очко, 4 подбора`` each), but a number over and over (``2:1 — 2:1 — 2:1``) is."""
+    loop (two leaders with ``31 очко, 4 подбора`` each), but a number over and over (``2:1 — 2:1 — 2:1``) is.
+    A run inside a list item's bracket repeats only a run of the same bracket (two goals ``в большинстве, со
+    штрафного броска`` are data; ``(17, автогол, автогол, автогол, автогол)`` is a loop)."""
     units = _units(text, names)
-    seen: set[tuple[str, ...]] = set()
+    brackets = [m.span() for m in _ITEM_BRACKET.finditer(text)]
+    seen: set[tuple[tuple[str, ...], int]] = set()
     found: list[Mismatch] = []
     for i in range(len(units) - NGRAM + 1):
         gram = tuple(u for u, _ in units[i:i + NGRAM])
         numbers = [u for u in gram if u[:1].isdigit()]
         if len(numbers) >= 2 and len(set(numbers)) == len(numbers):
             continue
-        if gram not in seen:
-            seen.add(gram)
+        first, last = units[i][1][0], units[i + NGRAM - 1][1][1]
+        where = next((b for b, (a, z) in enumerate(brackets) if a <= first and last <= z), -1)
+        if (gram, where) not in seen:
+            seen.add((gram, where))
             continue
         start, end = units[i][1][0], units[i + NGRAM - 1][1][1]
         if found and found[-1].span[1] >= start:       # the same repeated run, one word on

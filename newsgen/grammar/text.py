@@ -101,7 +101,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
 
     Sentences end at ``.``, ``!``, ``?``, ``…`` (with closing quotes and brackets) and at blank lines, not
     after initials (``А. Мостовой``, ``J. Álvarez``) or abbreviations (``в г. Москве``, ``St. Pauli``,
-    ``Vinícius Jr. scored``), and not at ``;``.
+    ``Vinícius Jr. scored``), not inside guillemets (``«1. FC Köln»``), and not at ``;``.
     """
     starts = []
     offset = 0
@@ -109,6 +109,7 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
         starts.extend(offset + s.start for s in _SENTENIZE(paragraph) if s.text)
         offset += len(paragraph)
         offset = PARAGRAPH_BREAK.match(text, offset).end() if offset < len(text) else offset
+    starts = [s for s in starts if text.count("«", 0, s) <= text.count("»", 0, s)]   # not inside «…»
     if not starts:
         return ((0, len(text)),)
     starts[0] = 0

@@ -10,6 +10,13 @@ from newsgen.records import RecordValidator
 VALIDATOR = RecordValidator(ROOT / "schemas")
 
 _RAW = {
+    "skp-fck": {
+        "type": "football_match", "id": "skp-fck", "status": "live", "date": "2027-03-12", "tournament": "Лига Европы",
+        "round": "1/8 финала", "home": {"name": "Sporting CP"}, "away": {"name": "1. FC Köln"},
+        "score": {"home": 2, "away": 0}, "elapsed": 76,
+        "goals": [{"team": "home", "player": "Éder Militão", "minute": 61},
+                  {"team": "home", "player": "Éder Militão", "minute": 68, "kind": "penalty"}],
+    },
     "khi-vit": {
         "type": "hockey_match", "id": "khi-vit", "status": "finished", "date": "2026-11-05", "tournament": "КХЛ",
         "home": {"name": "Химик"}, "away": {"name": "Витязь"}, "round": "плей-офф", "referee": "Игорь Саняняев",
@@ -292,6 +299,9 @@ TRUE = [
 
 # (record, task, language, text, kind, span): wrong, failing with ``kind`` at ``span`` (None: a missing fact)
 WRONG = [
+    # the lead given to the trailing side: «1. FC Köln» once read as two sentences, hiding the claim
+    ("skp-fck", "note", "ru", "Идёт 76-я минута матча «Sporting CP» — «1. FC Köln» (Лига Европы, 1/8 финала): счёт 2:0 в "
+                              "пользу команды «1. FC Köln».", "winner", "в пользу"),
     ("khi-vit", "summary", "ru", "«Витязь» обыграл «Химик» со счётом 5:2 (КХЛ, плей-офф, 5 ноября).", "score", "5:2"),
     ("khi-vit", "summary", "ru", "«Химик» обыграл «Витязь» со счётом 4:2 (КХЛ, плей-офф, 5 ноября).", "winner",
      "обыграл"),

@@ -29,6 +29,8 @@ from newsgen.grammar.text import (clean_text, ends_sentence, paragraphs, sentenc
      ["Первое предложение здесь.", "Второе подлиннее!", "А. С. Пушкин пришёл.", "«Цитата.»", "Конец…"]),
     ("Он сказал: «Мы победим!» И они победили. 2:1 — итог.", ["Он сказал: «Мы победим!»", "И они победили.", "2:1 — итог."]),
     ("Голы: Иванов (12); Петров (45+2). Конец.", ["Голы: Иванов (12); Петров (45+2).", "Конец."]),
+    # no end inside guillemets: a team «1. FC Köln» is one name
+    ("Счёт 2:0 в пользу команды «1. FC Köln». Голы: 1:0.", ["Счёт 2:0 в пользу команды «1. FC Köln».", "Голы: 1:0."]),
     ("Hello. world goes on.", ["Hello. world goes on."]),
     # paragraphs: a blank line ends a sentence; whitespace is normalised
     ("Заголовок\n\nТекст  здесь.\nЕщё строка. Ещё\n \n\nТретий абзац.",
