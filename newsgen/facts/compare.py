@@ -703,8 +703,8 @@ def _check_language(ctx: Context, language: str) -> None:
             continue
         if any(a <= t.start and t.end <= b for a, b in inside):
             continue
-        other = "English" if language == "ru" else "Russian"
-        ctx.fail("language", (t.start, t.end), t.text, f"a {'Russian' if language == 'ru' else 'English'} text",
+        own, other = ("Russian", "English") if language == "ru" else ("English", "Russian")
+        ctx.fail("language", (t.start, t.end), t.text, f"a {own} text",
                  f"{t.text!r} is {other} in a {language} text and no name of the record")
 
 

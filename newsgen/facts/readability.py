@@ -127,12 +127,11 @@ def _repetitions(text: str, names: list[tuple[Span, str]]) -> list[Mismatch]:
         numbers = [u for u in gram if u[:1].isdigit()]
         if len(numbers) >= 2 and len(set(numbers)) == len(numbers):
             continue
-        first, last = units[i][1][0], units[i + NGRAM - 1][1][1]
-        where = next((b for b, (a, z) in enumerate(brackets) if a <= first and last <= z), -1)
+        start, end = units[i][1][0], units[i + NGRAM - 1][1][1]
+        where = next((b for b, (a, z) in enumerate(brackets) if a <= start and end <= z), -1)
         if (gram, where) not in seen:
             seen.add((gram, where))
             continue
-        start, end = units[i][1][0], units[i + NGRAM - 1][1][1]
         if found and found[-1].span[1] >= start:       # the same repeated run, one word on
             start = found.pop().span[0]
         found.append(Mismatch(kind="repetition", span=(start, end), found=text[start:end], expected="no repeat",

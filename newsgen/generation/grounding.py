@@ -43,9 +43,9 @@ MODES = ("strict", "numbers", "off")
 #: allowed tokens the walk looks for when the sampler's top-k is off (top-p then works within them)
 UNBOUNDED_KEEP = 256
 JOINERS = ":-–—+.,/ \u00a0\u202f"
-#: a new number may not start here: right after a digit and a score or decimal joiner (a digit after a
-#: space may start one: «To-2 90-69»; a thousands group cannot, since no allowed number is «000»)
-_GLUED = re.compile(r"\d(?:\s?[:\-–—+/]\s?|[.,])$")
+#: a new number may not start here: right after a digit and a joiner, a space included («58 58» reads as
+#: one number); only a name's own digits may be followed by a number after a space («To-2 90-69»)
+_GLUED = re.compile(r"(?<![^\W\d_]-)(?<!\d)\d+(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])$")
 _EN_ORDINALS = ("st", "nd", "rd", "th")
 _CTX = 8
 FREE, NUM, QUOTE, NAME, SUFFIX_RU, SUFFIX_EN, SLOT = range(7)
@@ -120,7 +120,7 @@ def _free(g: Grounding, ctx: str, ch: str) -> State | None:
         if not "0" <= ch <= "9" or _GLUED.search(ctx) or not g.has_prefix("numbers", ch):
             return None
         return State(NUM, ch, ctx)
-    if g.language is not None and _FOREIGN[g.language](ch):
+    if foreign_letter(g.language, ch):
         return None
     if g.strict:
         if ch == "«":

@@ -16,7 +16,7 @@ from newsgen.generation.grounding import Grounding, State, advance, allows_text
 from newsgen.seeds import SeedRenderer
 
 #: digits joined the way a note writes numbers: what an independent reader takes for one number
-NUMBER_RUN = re.compile(r"\d+(?:(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])\d+)*")
+NUMBER_RUN = re.compile(r"(?<![^\W\d_]-)(?<!\d)\d+(?:(?:\s?[:\-–—+/]\s?|[.,]|[ \u00a0\u202f])\d+)*")
 QUOTED = re.compile(r"«[^«»]*»")
 
 
@@ -46,6 +46,7 @@ def strict(zenit):
     "Матч посетили 54 312 зрителей.",
     "Гол забил А. Мостовой.",
     "Zenit beat Spartak 2-1; Mostovoy scored in the 71st minute.",
+    "Mostovoy scored in the 71st minute, 2-1.",
 ])
 def test_true_texts_are_allowed(strict, text):
     assert allows_text(strict, text)
@@ -61,6 +62,8 @@ def test_true_texts_are_allowed(strict, text):
     ("Гол на 72-й минуте.", "a wrong minute"),
     ("Матч посетили 54 313 зрителей.", "a wrong attendance"),
     ("«Зенит» выиграл 2:1 (17 000 зрителей)", "a number that starts a thousand group"),
+    ("На 71 71-й минуте.", "two allowed numbers a space apart read as one number"),
+    ("Счёт 2:1 2.", "a number a space after a score"),
     ("«Зенит» вышел вперёд.«Зенита", "a quoted name left open"),
     ("зенитМостовой", "a capital right after a letter"),
 ])
