@@ -388,7 +388,7 @@ def light_load(model_dir: Path, records: list[dict[str, Any]], settings: Any, lo
     gen = (load_onnx_generator(export) if (export / "manifest.json").is_file() else
            load_torch_generator(str(model_dir)))
     renderer = SeedRenderer(settings.templates_dir)
-    base = SamplingParams(**settings.sampling.model_dump())
+    base = SamplingParams(**settings.sampling.request_fields())
     base = replace(base, **{k: v for k, v in gen.sampling_defaults.items() if hasattr(base, k) and k != "stop"})
     requests = []
     for i, record in enumerate(records):
@@ -468,7 +468,7 @@ def main() -> None:
     model_dir = build_model(work / "rugpt3small-shape")
     validator, renderer = RecordValidator(settings.schemas_dir), SeedRenderer(settings.templates_dir)
     requests, groundings = [], {}
-    default_sampling = SamplingParams(**settings.sampling.model_dump())
+    default_sampling = SamplingParams(**settings.sampling.request_fields())
     frame = frame_words(str(settings.templates_dir), "football_match", "ru")
     for i, record in enumerate(football_records(args.records)):
         validator.validate(record)

@@ -140,7 +140,7 @@ def main() -> int:
 
     settings = load_settings()
     renderer = SeedRenderer(settings.templates_dir)
-    base = SamplingParams(**settings.sampling.model_dump())
+    base = SamplingParams(**settings.sampling.request_fields())
     requests = []
     for i, record in enumerate(football_records(args.records)):
         seed = renderer.render(record, "note", "ru")

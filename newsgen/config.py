@@ -46,6 +46,13 @@ class SamplingSettings(BaseModel):
     repetition_penalty: float = Field(1.2, ge=1.0, description="CTRL-style penalty on generated tokens")
     no_repeat_ngram_size: int = Field(3, ge=0, description="ban repeating n-grams of generated text; 0 = off")
     seed: int = Field(0, description="base sampling seed; each note mixes in its idempotency key")
+    retry_temperature_step: float = Field(0.3, ge=0.0, description="a retried candidate samples hotter (as "
+                                          "Whisper's temperature fallback): candidate k uses temperature + k * step, "
+                                          "at most 1.0 (or the temperature when it is higher); 0 = all alike")
+
+    def request_fields(self) -> dict[str, Any]:
+        """The fields one request's :class:`~newsgen.generation.base.SamplingParams` take (not the retry step)."""
+        return self.model_dump(exclude={"retry_temperature_step"})
 
 
 #: kafka-python client options ``kafka.options`` may pass through (those of KafkaProducer, KafkaConsumer or

@@ -35,10 +35,15 @@ def sampling_seed(base: int, key: str, candidate: int = 0) -> int:
 def sampling_for(settings: Settings, key: str, candidate: int = 0,
                  model_defaults: Mapping[str, Any] | None = None) -> SamplingParams:
     """Sampling parameters of one candidate with its own seed: newsgen's defaults, over them what the model
-    recommends (``model_defaults``, from its generation_config.json), over that what the settings set."""
+    recommends (``model_defaults``, from its generation_config.json), over that what the settings set. A
+    retried candidate (``candidate`` > 0) samples hotter by ``retry_temperature_step`` each time, so that
+    best-of-N tries other texts rather than the same peaked one again."""
     s = settings.sampling
-    values = s.model_dump(exclude={"seed"})
+    values = s.request_fields()
+    values.pop("seed")
     values.update({k: v for k, v in (model_defaults or {}).items() if k in values and k not in s.model_fields_set})
+    base = values["temperature"]
+    values["temperature"] = round(min(base + candidate * s.retry_temperature_step, max(base, 1.0)), 6)
     return SamplingParams(**values, seed=sampling_seed(s.seed, key, candidate))
 
 

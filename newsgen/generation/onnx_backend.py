@@ -138,15 +138,19 @@ def with_logit_positions(model_path: Path) -> Any:
     return str(tmp / Path(model_path).name)
 
 
-def create_session(model_path: Path, device: str = "cpu", threads: int = 0) -> Any:
+def create_session(model_path: Path, device: str = "cpu", threads: int = 0, profile: str | None = None) -> Any:
     """An ``InferenceSession`` on ``device``; refuses a CUDA request that ORT would quietly run on CPU.
-    The graph is :func:`with_logit_positions`'s when that applies, else the export's as it is."""
+    The graph is :func:`with_logit_positions`'s when that applies, else the export's as it is. ``profile``:
+    a file prefix for ORT's per-node profile (``session.end_profiling()`` writes it)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.intra_op_num_threads = threads  # 0 = one per physical core
     opts.log_severity_level = 3
+    if profile:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = profile
     providers: list[Any] = ["CPUExecutionProvider"]
     if device == "cuda":
         if "CUDAExecutionProvider" not in ort.get_available_providers():

@@ -127,6 +127,22 @@ def test_sampling_precedence_newsgen_defaults_then_the_model_then_settings(tmp_p
     assert sampling_defaults(tmp_path / "missing") == {} and sampling_defaults("ai-forever/rugpt3small_based_on_gpt2") == {}
 
 
+def test_retried_candidates_sample_hotter_up_to_one():
+    from newsgen.notes import sampling_for
+
+    cooled = {"temperature": 0.3}
+    temps = [sampling_for(load_settings(), "k", c, cooled).temperature for c in range(4)]
+    assert temps == [0.3, 0.6, 0.9, 1.0]
+    seeds = {sampling_for(load_settings(), "k", c, cooled).seed for c in range(4)}
+    assert len(seeds) == 4                                           # and each with its own seed
+    greedy = [sampling_for(load_settings(), "k", c, {"temperature": 0.0}).temperature for c in range(3)]
+    assert greedy == [0.0, 0.3, 0.6]                                 # a greedy first try, then sampled ones
+    hot = load_settings(sampling={"temperature": 1.3})
+    assert [sampling_for(hot, "k", c).temperature for c in range(3)] == [1.3, 1.3, 1.3]  # never cooled
+    alike = load_settings(sampling={"retry_temperature_step": 0.0})
+    assert {sampling_for(alike, "k", c, cooled).temperature for c in range(3)} == {0.3}
+
+
 def test_a_template_note_that_fails_its_own_check_is_counted(tiny_model_dir, monkeypatch):
     from newsgen import metrics, notes as notes_module
     from newsgen.facts import FactCheck, Mismatch
