@@ -39,17 +39,35 @@ from newsgen.config import load_settings  # noqa: E402
 from newsgen.generation.export import io_names  # noqa: E402
 from newsgen.generation.onnx_backend import LOGIT_POSITIONS, create_session  # noqa: E402
 
-#: node-name parts -> role, first match wins (names as torch.onnx.export writes them for GPT2LMHeadModel)
-ROLES = (("lm_head", "LM head"), ("/attn/c_attn/", "QKV projection"), ("/attn/c_proj/", "attention output projection"),
-         ("/mlp/c_fc/", "MLP up"), ("/mlp/c_proj/", "MLP down"), ("/mlp/", "MLP activation"),
-         ("/attn/", "attention core"), ("/ln_", "LayerNorm"), ("ln_f", "LayerNorm"))
+#: op types by job, for the nodes that are not weight MatMuls
+_OP_ROLES = {"MatMul": "attention core (activation x activation MatMul)",
+             "FusedMatMul": "attention core (activation x activation MatMul)", "Softmax": "attention softmax",
+             "DynamicQuantizeLinear": "activation quantisation", "LayerNormalization": "LayerNorm",
+             **dict.fromkeys(("Add", "Mul", "Sub", "FastGelu", "Gelu", "Where", "Cast", "And", "GreaterOrEqual"),
+                             "elementwise (bias, GELU, mask)"),
+             **dict.fromkeys(("Slice", "Concat", "Transpose", "Split", "Reshape", "Gather", "Unsqueeze", "Squeeze",
+                              "Expand", "Shape", "ConstantOfShape", "Range"), "data movement (KV slices, concat, reshape)")}
+_LAYER_WEIGHTS = ("weight MatMul: QKV", "weight MatMul: attention output", "weight MatMul: MLP up", "weight MatMul: MLP down")
 
 
-def role_of(node: str, op: str) -> str:
-    """The job of a profiled node, from its name (and op type for the quantiser's own nodes)."""
-    if op in ("DynamicQuantizeLinear", "DynamicQuantizeMatMul") and not any(k in node for k, _ in ROLES[:5]):
-        return "activation quantisation"
-    return next((role for key, role in ROLES if key in node), f"other ({op})")
+def weight_matmuls(fp32_model: Path) -> dict[str, str]:
+    """The export's MatMuls with a constant weight, by node name, with their job: four per layer in graph
+    order (QKV, attention output, MLP up, MLP down), the last one the LM head."""
+    import onnx
+
+    graph = onnx.load(str(fp32_model), load_external_data=False).graph
+    consts = {t.name for t in graph.initializer}
+    names = [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and any(i in consts for i in n.input)]
+    return {name: ("LM head" if i == len(names) - 1 else _LAYER_WEIGHTS[i % 4]) for i, name in enumerate(names)}
+
+
+def role_of(node: str, op: str, weights: dict[str, str]) -> str:
+    """The job of a profiled node: a weight MatMul by its export name (the int8 graph's ``<name>_quant``,
+    fused with its activation quantisation into DynamicQuantizeMatMul), else by op type."""
+    base = "/" + node.strip("/").split("/")[0].removesuffix("_quant")
+    if base in weights:
+        return weights[base]
+    return _OP_ROLES.get(op, f"other ({op})")
 
 
 def feeds(cfg: dict[str, Any], batch: int, new: int, prefix: int, past: int) -> dict[str, np.ndarray]:
@@ -67,7 +85,8 @@ def feeds(cfg: dict[str, Any], batch: int, new: int, prefix: int, past: int) -> 
     return out
 
 
-def profile_step(model: Path, inputs: dict[str, np.ndarray], repeat: int, threads: int) -> dict[str, Any]:
+def profile_step(model: Path, inputs: dict[str, np.ndarray], repeat: int, threads: int,
+                 weights: dict[str, str]) -> dict[str, Any]:
     """Run one step shape ``repeat`` + 1 times with profiling; kernel µs per role and per op (warm-up dropped)."""
     with tempfile.TemporaryDirectory(prefix="newsgen-profile-") as tmp:
         session = create_session(model, threads=threads, profile=str(Path(tmp) / "ort"))
@@ -87,7 +106,7 @@ def profile_step(model: Path, inputs: dict[str, np.ndarray], repeat: int, thread
         if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time") or e["ts"] < start:
             continue
         node, op = e["name"][:-len("_kernel_time")], e["args"].get("op_name", "?")
-        by_role[role_of(node, op)] += e["dur"]
+        by_role[role_of(node, op, weights)] += e["dur"]
         by_op[op] += e["dur"]
     per_run = lambda c: {k: round(v / repeat / 1000, 3) for k, v in c.most_common()}  # noqa: E731  ms per run
     return {"wall_ms": round(1000 * sum(wall[1:]) / repeat, 2), "kernel_ms_by_role": per_run(by_role),
@@ -123,6 +142,7 @@ def main() -> None:
     model_dir = build_model(work / "rugpt3small-shape")
     exports = {p: export(model_dir, p) / "model.onnx" for p in ("fp32", "int8")}
     cfg = json.loads((model_dir / "config.json").read_text())
+    weights = weight_matmuls(exports["fp32"])
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, {'/'.join(info['simd'])}; onnxruntime {info['onnxruntime']}",
           flush=True)
@@ -132,7 +152,7 @@ def main() -> None:
                               "repeat": args.repeat, "int8_graph": quantised_nodes(exports["int8"]), "steps": {}}
     for step, shape in shapes.items():
         inputs = feeds(cfg, **shape)
-        got = {p: profile_step(path, inputs, args.repeat, args.threads) for p, path in exports.items()}
+        got = {p: profile_step(path, inputs, args.repeat, args.threads, weights) for p, path in exports.items()}
         roles = sorted(set(got["fp32"]["kernel_ms_by_role"]) | set(got["int8"]["kernel_ms_by_role"]),
                        key=lambda r: -got["fp32"]["kernel_ms_by_role"].get(r, 0))
         table = {}
@@ -141,16 +161,22 @@ def main() -> None:
             a, b = got["fp32"]["kernel_ms_by_role"].get(r, 0.0), got["int8"]["kernel_ms_by_role"].get(r, 0.0)
             table[r] = {"fp32_ms": a, "int8_ms": b, "speedup": round(a / b, 2) if b else None,
                         "share_of_int8": round(b / total8, 3) if total8 else None}
+        split = {}
+        for part, keep in (("weight MatMuls", True), ("everything else", False)):
+            a, b = (sum(v for r, v in got[p]["kernel_ms_by_role"].items()
+                        if (r.startswith("weight MatMul") or r == "LM head") == keep) for p in ("fp32", "int8"))
+            split[part] = {"fp32_ms": round(a, 2), "int8_ms": round(b, 2), "speedup": round(a / b, 2) if b else None,
+                           "share_of_int8": round(b / total8, 3) if total8 else None}
         speedup = round(got["fp32"]["wall_ms"] / got["int8"]["wall_ms"], 2)
         result["steps"][step] = {"shape": shape, "wall_ms": {p: g["wall_ms"] for p, g in got.items()},
-                                 "int8_speedup": speedup, "roles": table,
+                                 "int8_speedup": speedup, "split": split, "roles": table,
                                  "kernel_ms_by_op": {p: g["kernel_ms_by_op"] for p, g in got.items()}}
         print(f"\n{step} {shape}: fp32 {got['fp32']['wall_ms']:.1f} ms, int8 {got['int8']['wall_ms']:.1f} ms "
               f"per step -> int8 {speedup}x", flush=True)
-        print(f"  {'role':32s} {'fp32 ms':>9s} {'int8 ms':>9s} {'speedup':>8s} {'int8 share':>10s}")
-        for r, row in table.items():
+        print(f"  {'role':48s} {'fp32 ms':>9s} {'int8 ms':>9s} {'speedup':>8s} {'int8 share':>10s}")
+        for r, row in [*split.items(), *table.items()]:
             sp = f"{row['speedup']:.2f}x" if row["speedup"] else "-"
-            print(f"  {r:32s} {row['fp32_ms']:9.2f} {row['int8_ms']:9.2f} {sp:>8s} {row['share_of_int8'] or 0:10.1%}")
+            print(f"  {r:48s} {row['fp32_ms']:9.2f} {row['int8_ms']:9.2f} {sp:>8s} {row['share_of_int8'] or 0:10.1%}")
     left = result["int8_graph"]["float_weight_matmuls"]
     print(f"\nint8 graph: {result['int8_graph']['op_counts'].get('MatMulInteger', 0)} MatMulInteger, "
           f"{result['int8_graph']['op_counts'].get('DynamicQuantizeLinear', 0)} DynamicQuantizeLinear; "
