@@ -24,7 +24,7 @@ import json
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +50,22 @@ _OP_ROLES = {"MatMul": "attention core (activation x activation MatMul)",
 _LAYER_WEIGHTS = ("weight MatMul: QKV", "weight MatMul: attention output", "weight MatMul: MLP up", "weight MatMul: MLP down")
 
 
+def _graph(model: Path) -> Any:
+    import onnx
+
+    return onnx.load(str(model), load_external_data=False).graph
+
+
+def _float_weight_matmuls(graph: Any) -> list[str]:
+    """Names of the graph's float MatMul/Gemm nodes with a constant weight, in graph order."""
+    consts = {t.name for t in graph.initializer}
+    return [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and any(i in consts for i in n.input)]
+
+
 def weight_matmuls(fp32_model: Path) -> dict[str, str]:
     """The export's MatMuls with a constant weight, by node name, with their job: four per layer in graph
     order (QKV, attention output, MLP up, MLP down), the last one the LM head."""
-    import onnx
-
-    graph = onnx.load(str(fp32_model), load_external_data=False).graph
-    consts = {t.name for t in graph.initializer}
-    names = [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and any(i in consts for i in n.input)]
+    names = _float_weight_matmuls(_graph(fp32_model))
     return {name: ("LM head" if i == len(names) - 1 else _LAYER_WEIGHTS[i % 4]) for i, name in enumerate(names)}
 
 
@@ -116,13 +124,9 @@ def profile_step(model: Path, inputs: dict[str, np.ndarray], repeat: int, thread
 def quantised_nodes(model: Path) -> dict[str, Any]:
     """What the quantiser left in the int8 graph: op counts, and the float MatMul/Gemm nodes with a constant
     weight (the ones it did not convert), by name."""
-    import onnx
-
-    graph = onnx.load(str(model), load_external_data=False).graph
-    consts = {t.name for t in graph.initializer}
+    graph = _graph(model)
     ops = Counter(n.op_type for n in graph.node)
-    float_weight = [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and any(i in consts for i in n.input)]
-    return {"op_counts": dict(ops.most_common()), "float_weight_matmuls": float_weight}
+    return {"op_counts": dict(ops.most_common()), "float_weight_matmuls": _float_weight_matmuls(graph)}
 
 
 def main() -> None:
