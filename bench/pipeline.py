@@ -25,6 +25,9 @@ Where the pipeline loses time, from timestamps that are really there:
   and *tail* (last row done until the last note reached this process); overhead = head + idle + tail +
   (busy - bare), the last term being generation itself slower or faster than bare (CPU shared with the
   bridge and the brokers, other batch shapes);
+- **CPU by process** (every run): CPU seconds each kind of process used during the bare run and during the
+  pipeline run, from ``/proc`` (this process, worker, bridge, Kafka, Redis, RabbitMQ, anything else): on a
+  machine with few cores the pipeline's processes share them with the generator;
 - **stages** (per note, median and p95): Kafka timestamps of the record and the note, the note's
   ``created_at`` and timings, this process's receive time; plus one extra pipeline run with the OpenTelemetry
   trace file on (``NEWSGEN_TRACE_FILE``) whose spans split the way to the worker into bridge poll, Celery
@@ -98,6 +101,32 @@ def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+#: process kinds for the CPU split: (kind, a substring of its command line); first match wins
+PROCESS_KINDS = [("kafka", "kafka.Kafka"), ("redis", "redis-server"), ("rabbitmq", "beam.smp"),
+                 ("epmd", "epmd"), ("worker", "workers.celery_app worker"), ("bridge", "newsgen bridge")]
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system, all threads) used so far by each kind of process on this machine, from /proc;
+    this process is ``bench``, anything unknown is ``other`` (outside load shows there)."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:                                                # the process ended meanwhile
+            continue
+        kind = "bench" if int(pid) == os.getpid() else next((k for k, m in PROCESS_KINDS if m in cmd), "other")
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick   # utime + stime
+    return out
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process kind between two :func:`cpu_seconds` readings (kinds that used none left out)."""
+    used = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    return {k: round(v, 2) for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v > 0.005}
 
 
 def records(n: int, tag: str) -> list[bytes]:
@@ -196,14 +225,14 @@ def bare_run(generator, requests: list, batch: int) -> float:
     return time.perf_counter() - t0
 
 
-def bare_writer_run(writer, tasks: list, batch: int) -> float:
-    """Seconds for the worker's own :class:`NoteWriter` on consecutive batches of tasks in this process: the
+def bare_writer_run(writer, tasks: list, batch: int) -> tuple[float, dict[str, float]]:
+    """Seconds (and CPU seconds by process kind) for the worker's own :class:`NoteWriter` on consecutive batches of tasks in this process: the
     work a worker does for a note besides transport (its prompt and grounding, generation, slot realisation,
     the note message), with no Kafka, broker or Celery."""
-    t0 = time.perf_counter()
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
     for i in range(0, len(tasks), batch):
         writer.write(tasks[i:i + batch])
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_used(cpu0, cpu_seconds())
 
 
 def await_notes(settings, keys: set[str]) -> tuple[dict[str, dict], dict[str, float]]:
@@ -219,13 +248,15 @@ def await_notes(settings, keys: set[str]) -> tuple[dict[str, dict], dict[str, fl
 
 
 def pipeline_run(settings, publisher, lines: list[bytes], keys: set[str]) -> dict:
-    t0 = time.time() * 1e3
+    cpu0, t0 = cpu_seconds(), time.time() * 1e3
     publisher.publish(lines)
     notes, received = await_notes(settings, keys)
+    cpu = cpu_used(cpu0, cpu_seconds())
     end = max(received.values(), default=time.time() * 1e3)
     if len(notes) != len(keys):
         sys.exit(f"only {len(notes)} of {len(keys)} notes arrived")
-    return {"t0_ms": t0, "end_ms": end, "seconds": (end - t0) / 1e3, "notes": notes, "received": received}
+    return {"t0_ms": t0, "end_ms": end, "seconds": (end - t0) / 1e3, "notes": notes, "received": received,
+            "cpu_s": cpu}
 
 
 def main() -> None:
@@ -300,8 +331,8 @@ def main() -> None:
                 lines = records(args.records, f"r{i}")
                 tasks = tasks_of(lines)
                 generate_s = bare_run(generator, requests_of(tasks), args.batch)
-                bare_s = bare_writer_run(writer, tasks, args.batch)
-                runs.append({"bare_s": bare_s, "bare_generate_s": generate_s,
+                bare_s, bare_cpu = bare_writer_run(writer, tasks, args.batch)
+                runs.append({"bare_s": bare_s, "bare_generate_s": generate_s, "bare_cpu_s": bare_cpu,
                              **pipeline_run(settings, publisher, lines, {t.key for t in tasks})})
                 print(f"run {i + 1}: bare note writer {bare_s:.2f} s (generate() alone {generate_s:.2f} s), "
                       f"pipeline {runs[-1]['seconds']:.2f} s", flush=True)
@@ -325,10 +356,11 @@ def main() -> None:
         latency = [m["timestamp_ms"] - sent[m["value"]["record_id"]] for m in r["notes"].values()]
         out = {"seconds": r["seconds"], "notes_per_s": len(lines) / r["seconds"],
                "latency_p50_ms": percentile(latency, 50), "latency_p95_ms": percentile(latency, 95),
-               "wall": wall_split(lines, r["t0_ms"], r["end_ms"]), "stages": stage_stats(lines)}
+               "wall": wall_split(lines, r["t0_ms"], r["end_ms"]), "stages": stage_stats(lines),
+               "cpu_s": r["cpu_s"]}
         if "bare_s" in r:
             out = {"bare_s": r["bare_s"], "overhead_ratio": r["seconds"] / r["bare_s"] - 1,
-                   "bare_generate_s": r["bare_generate_s"],
+                   "bare_generate_s": r["bare_generate_s"], "bare_cpu_s": r["bare_cpu_s"],
                    "overhead_vs_generate_ratio": r["seconds"] / r["bare_generate_s"] - 1, **out}
             out["wall"]["busy_minus_bare_s"] = out["wall"]["busy_s"] - r["bare_s"]
         return out
@@ -362,7 +394,10 @@ def main() -> None:
             "wall": "rows' generation intervals [created_at (or 'generate' span end) - prefill_ms - decode_ms, "
                     "created_at]: head = first start - first record sent, busy = their union, idle = gaps, "
                     "tail = last end -> last note read; busy_minus_bare_s = busy - bare seconds",
-            "stages": {name: how for name, _a, _b, how in STAGES}},
+            "stages": {name: how for name, _a, _b, how in STAGES},
+            "cpu_s": "CPU seconds (user + system, all threads, from /proc) each kind of process used during the run "
+                     "(bare_cpu_s: during the bare run): bench = this process (bare: the generation itself; "
+                     "pipeline: publishing records, reading notes), other = processes of no known kind"},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -376,6 +411,10 @@ def main() -> None:
               f"{w['busy_fraction'] * 100:>9.0f}%")
     for stat in ("median", "min", "max"):
         print(f"{stat:<8}{bare[stat]:>10.2f}{pipe[stat]:>10.2f}{overhead[stat] * 100:>+9.1f}%")
+    print("CPU seconds by process (bare run | pipeline run):")
+    for name, r in [(str(i + 1), r) for i, r in enumerate(per_run)]:
+        show = lambda cpu: ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())  # noqa: E731
+        print(f"  run {name}: {show(r['bare_cpu_s'])} | {show(r['cpu_s'])}")
     print(f"against generate() alone on prebuilt requests: median {vs_generate['median'] * 100:+.1f}% "
           f"(min {vs_generate['min'] * 100:+.1f}%, max {vs_generate['max'] * 100:+.1f}%)")
     shown = traced_run or per_run[-1]

@@ -71,11 +71,11 @@ class WorkerRuntime:
         with self._lock:
             if self._writer is None:
                 s = self.settings
-                generator = load_generator(s)
-                log.info("model %s loaded, backend %s, micro-batches of up to %d (wait %d ms)",
-                         generator.model_id, generator.backend, s.max_batch_size, s.batch_wait_ms)
-                batching = BatchingGenerator(generator, s.max_batch_size, s.batch_wait_ms / 1000,
+                # loaded on the batcher thread: one thread runs all of the model's torch work
+                batching = BatchingGenerator(lambda: load_generator(s), s.max_batch_size, s.batch_wait_ms / 1000,
                                              continuous=None if s.continuous_batching else False)
+                log.info("model %s loaded, backend %s, micro-batches of up to %d (wait %d ms)",
+                         batching.model_id, batching.backend, s.max_batch_size, s.batch_wait_ms)
                 self._writer = NoteWriter(tracing.TracedGenerator(batching), s)  # spans: generate, prefill, ...
             return self._writer
 

@@ -9,6 +9,13 @@ Two policies over one queue, chosen at construction:
   request) and run the inner generator once on it (any :class:`Generator`).
 
 Each caller still owns its request, so a failure or retry of one task never affects another's delivery.
+
+Given a function that builds the generator instead of a generator, the batcher thread builds it, so that one
+thread of the process runs every PyTorch operation. With GNU OpenMP (PyTorch's CPU threading on Linux) each
+thread that runs a parallel operation keeps its own team of OpenMP threads; once the process has more of them
+than cores, every barrier spins only briefly and then sleeps, and the decode loop's many small parallel
+operations slow down: on 2 cores a matmul loop took 1.8x as long on the batcher thread after the model had been
+loaded on another thread (``bench/results/pipeline.json`` has the pipeline figures).
 """
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from typing import Sequence
+from typing import Callable, Sequence
 
 from newsgen.generation.base import GenerationRequest, GenerationResult, Generator, PromptFormat
 from newsgen.metrics import observe_generation
@@ -53,23 +60,41 @@ def _drain(q: "queue.Queue[tuple[GenerationRequest, Future]]") -> list[tuple[Gen
 class BatchingGenerator:
     """Wraps a :class:`Generator`; thread-safe ``generate`` that batches concurrent callers together."""
 
-    def __init__(self, inner: Generator, max_batch: int = 8, max_wait_s: float = 0.05,
+    def __init__(self, inner: Generator | Callable[[], Generator], max_batch: int = 8, max_wait_s: float = 0.05,
                  continuous: bool | None = None):
+        """``inner``: the generator, or a function that builds it on the batcher thread (see the module's
+        docstring); its errors are raised here."""
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self._queue: queue.Queue[tuple[GenerationRequest, Future]] = queue.Queue()
+        self._closed = threading.Event()
+        started: Future = Future()
+        self._thread = threading.Thread(target=self._run, args=(inner, continuous, started), name="newsgen-batcher",
+                                        daemon=True)
+        self._thread.start()
+        started.result()
+
+    def _run(self, inner: Generator | Callable[[], Generator], continuous: bool | None, started: Future) -> None:
+        try:
+            self._adopt(inner if hasattr(inner, "generate") else inner(), continuous)  # type: ignore[operator]
+        except BaseException as exc:  # noqa: BLE001 - raised by the constructor
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        if self.continuous:
+            self._continuous_loop()
+        else:
+            self._loop()
+
+    def _adopt(self, inner: Generator, continuous: bool | None) -> None:
         self.inner = inner
         self.backend = inner.backend
         self.model_id = inner.model_id
         self.sampling_defaults = getattr(inner, "sampling_defaults", {})
         self.prompt_format = getattr(inner, "prompt_format", PromptFormat())
-        self.max_batch = max_batch
-        self.max_wait_s = max_wait_s
-        self._queue: queue.Queue[tuple[GenerationRequest, Future]] = queue.Queue()
-        self._closed = threading.Event()
         self.continuous = hasattr(inner, "engine") if continuous is None else continuous
         if self.continuous and not hasattr(inner, "engine"):
             raise ValueError(f"continuous batching needs a generator with an engine, not {type(inner).__name__}")
-        loop = self._continuous_loop if self.continuous else self._loop
-        self._thread = threading.Thread(target=loop, name="newsgen-batcher", daemon=True)
-        self._thread.start()
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
         """Queue the requests and wait for their results (they may share a batch with other callers')."""

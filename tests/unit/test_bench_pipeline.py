@@ -75,3 +75,14 @@ def test_wall_split_adds_up_to_the_wall_time():
 
 def test_spread():
     assert bench.spread([0.03, -0.01, 0.05]) == {"median": 0.03, "min": -0.01, "max": 0.05}
+
+
+def test_cpu_split_counts_this_process_as_bench_and_leaves_out_idle_kinds():
+    before = bench.cpu_seconds()
+    deadline = bench.time.process_time() + 0.2
+    while bench.time.process_time() < deadline:      # burn 0.2 s of CPU here
+        pass
+    used = bench.cpu_used(before, bench.cpu_seconds())
+    assert used["bench"] >= 0.15 and all(v > 0 for v in used.values())
+    assert list(used.values()) == sorted(used.values(), reverse=True)
+    assert bench.cpu_used({"kafka": 3.0, "bench": 1.0}, {"kafka": 3.0, "bench": 2.5}) == {"bench": 1.5}

@@ -141,3 +141,26 @@ def _error_of(call):
     except Exception as exc:  # noqa: BLE001
         return exc
     return None
+
+
+def test_a_generator_built_by_a_function_is_built_on_the_batcher_thread(torch_gen, requests_):
+    built_on = []
+
+    def build():
+        built_on.append(threading.current_thread().name)
+        return torch_gen
+
+    gen = BatchingGenerator(build, max_batch=2, max_wait_s=0.0)
+    try:
+        assert built_on == ["newsgen-batcher"] and gen.backend == torch_gen.backend and gen.continuous
+        assert gen.generate(requests_[:1])[0].text == torch_gen.generate(requests_[:1])[0].text
+    finally:
+        gen.close()
+
+
+def test_the_builders_error_is_raised_by_the_constructor():
+    def build():
+        raise GenerationError("no model here")
+
+    with pytest.raises(GenerationError, match="no model here"):
+        BatchingGenerator(build)
