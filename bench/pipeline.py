@@ -8,14 +8,17 @@ Run by hand (never in the test suite), with the services up or not (they are sta
 
 Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check
 (so they do the same generation work), and batches of ``--batch``: the bare run is the worker's own
-``NoteWriter`` on consecutive batches of tasks in this process (the request's prompt and grounding, generation,
-slot realisation: what a worker does for a note besides transport); the pipeline run publishes the records and
-waits for every note on the notes topic (one bridge, one worker of the same batch size, both kept up for all
-runs). ``--repeat N`` runs bare and pipeline alternately N times (fresh record ids each time, so no note is
-skipped as published) and reports the overhead (pipeline / bare - 1) as the median of the N pairs with its min
-and max. Each pair also times ``generate()`` alone on requests built beforehand (the benchmark's bare run
-until 2026-12-02) and reports the overhead against it too: the difference is the requests' preparation, which
-a worker does in the pipeline and the old bare run did outside its timing.
+``NoteWriter`` and batching generator in this process, fed as the worker's Celery pool feeds them (``--batch``
+threads, one task each, so rows join and leave the running batch as in the worker: the request's prompt and
+grounding, generation, slot realisation, everything a worker does for a note besides transport); the pipeline
+run publishes the records and waits for every note on the notes topic (one bridge, one worker of the same batch
+size, both kept up for all runs). ``--repeat N`` runs bare and pipeline alternately N times (fresh record ids
+each time, so no note is skipped as published) and reports the overhead (pipeline / bare - 1) as the median of
+the N pairs with its min and max. Each pair also times the note writer on consecutive batches of ``--batch``
+tasks (static batches: the bare run until 2026-12-03) and ``generate()`` alone on requests built beforehand,
+with the overhead against each: the first difference is the continuous policy's cost on this workload of
+equal-length notes, the second the requests' preparation. All bare runs run their torch work on the batching
+generator's one thread, as the worker does.
 
 Where the pipeline loses time, from timestamps that are really there:
 
@@ -49,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -59,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 from newsgen.cli.stack import SERVICES, LocalStack, services_running  # noqa: E402
 from newsgen.config import load_settings  # noqa: E402
 from newsgen.generation import load_generator  # noqa: E402
+from newsgen.generation.batching import BatchingGenerator  # noqa: E402
 from newsgen.generation.tiny import TinyConfig, build_tiny_model  # noqa: E402
 from newsgen.notes import NoteWriter, grounding_of, model_prompt, request_for  # noqa: E402
 from newsgen.routing import RecordRouter  # noqa: E402
@@ -235,6 +240,30 @@ def bare_writer_run(writer, tasks: list, batch: int) -> tuple[float, dict[str, f
     return time.perf_counter() - t0, cpu_used(cpu0, cpu_seconds())
 
 
+def bare_pool_run(writer, tasks: list, threads: int) -> tuple[float, dict[str, float]]:
+    """Seconds (and CPU seconds by process kind) for the note writer fed as the worker's pool feeds it:
+    ``threads`` threads each writing one task at a time, so rows join and leave the running batch (continuous
+    batching) exactly as in the worker, with no Kafka, broker or Celery."""
+    pending = list(reversed(tasks))
+    lock = threading.Lock()
+
+    def feed() -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                task = pending.pop()
+            writer.write([task])
+
+    feeders = [threading.Thread(target=feed) for _ in range(threads)]
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    for f in feeders:
+        f.start()
+    for f in feeders:
+        f.join()
+    return time.perf_counter() - t0, cpu_used(cpu0, cpu_seconds())
+
+
 def await_notes(settings, keys: set[str]) -> tuple[dict[str, dict], dict[str, float]]:
     """Read the notes topic until every key in ``keys`` has its note; returns the notes and when each was read."""
     notes, received = {}, {}
@@ -300,7 +329,8 @@ def main() -> None:
     print(f"{args.records} records -> {n_tasks} tasks, {args.max_new_tokens} new tokens, batch {args.batch}, "
           f"{args.repeat} x (bare, pipeline){'' if args.no_trace else ' + 1 traced pipeline run'}, model {model}, "
           f"logs in {work}")
-    generator = load_generator(settings)
+    # built on its own thread, which then runs every bare run's torch work, as in the worker (one OpenMP team)
+    generator = BatchingGenerator(lambda: load_generator(settings), args.batch, settings.batch_wait_ms / 1000)
     prompt_format = generator.prompt_format
 
     def requests_of(tasks: list) -> list:                      # as the worker builds them
@@ -332,9 +362,12 @@ def main() -> None:
                 tasks = tasks_of(lines)
                 generate_s = bare_run(generator, requests_of(tasks), args.batch)
                 bare_s, bare_cpu = bare_writer_run(writer, tasks, args.batch)
+                pool_s, pool_cpu = bare_pool_run(writer, tasks, args.batch)
                 runs.append({"bare_s": bare_s, "bare_generate_s": generate_s, "bare_cpu_s": bare_cpu,
+                             "bare_pool_s": pool_s, "bare_pool_cpu_s": pool_cpu,
                              **pipeline_run(settings, publisher, lines, {t.key for t in tasks})})
-                print(f"run {i + 1}: bare note writer {bare_s:.2f} s (generate() alone {generate_s:.2f} s), "
+                print(f"run {i + 1}: bare note writer {pool_s:.2f} s (static batches {bare_s:.2f} s, generate() "
+                      f"alone {generate_s:.2f} s), "
                       f"pipeline {runs[-1]['seconds']:.2f} s", flush=True)
         if not args.no_trace:
             with LocalStack({**env, "NEWSGEN_TRACE_FILE": str(trace_file)}, work / "logs-traced",
@@ -359,15 +392,19 @@ def main() -> None:
                "wall": wall_split(lines, r["t0_ms"], r["end_ms"]), "stages": stage_stats(lines),
                "cpu_s": r["cpu_s"]}
         if "bare_s" in r:
-            out = {"bare_s": r["bare_s"], "overhead_ratio": r["seconds"] / r["bare_s"] - 1,
-                   "bare_generate_s": r["bare_generate_s"], "bare_cpu_s": r["bare_cpu_s"],
+            out = {"bare_pool_s": r["bare_pool_s"], "overhead_ratio": r["seconds"] / r["bare_pool_s"] - 1,
+                   "bare_pool_cpu_s": r["bare_pool_cpu_s"],
+                   "bare_s": r["bare_s"], "overhead_vs_static_ratio": r["seconds"] / r["bare_s"] - 1,
+                   "bare_cpu_s": r["bare_cpu_s"], "bare_generate_s": r["bare_generate_s"],
                    "overhead_vs_generate_ratio": r["seconds"] / r["bare_generate_s"] - 1, **out}
-            out["wall"]["busy_minus_bare_s"] = out["wall"]["busy_s"] - r["bare_s"]
+            out["wall"]["busy_minus_bare_s"] = out["wall"]["busy_s"] - r["bare_pool_s"]
         return out
 
     per_run = [summary(r) for r in runs]
     traced_run = summary(traced, trace_events(trace_file.read_text().splitlines())) if traced else None
-    bare = spread([r["bare_s"] for r in per_run])
+    bare = spread([r["bare_pool_s"] for r in per_run])
+    static = spread([r["bare_s"] for r in per_run])
+    vs_static = spread([r["overhead_vs_static_ratio"] for r in per_run])
     pipe = spread([r["seconds"] for r in per_run])
     overhead = spread([r["overhead_ratio"] for r in per_run])
     vs_generate = spread([r["overhead_vs_generate_ratio"] for r in per_run])
@@ -383,17 +420,23 @@ def main() -> None:
                      "latency_p50_ms": statistics.median(r["latency_p50_ms"] for r in per_run),
                      "latency_p95_ms": statistics.median(r["latency_p95_ms"] for r in per_run)},
         "overhead_ratio": overhead["median"], "overhead_spread": overhead,
+        "bare_static": spread([r["bare_s"] for r in per_run]),
+        "overhead_vs_static_ratio": vs_static["median"], "overhead_vs_static_spread": vs_static,
         "bare_generate": spread([r["bare_generate_s"] for r in per_run]),
         "overhead_vs_generate_ratio": vs_generate["median"], "overhead_vs_generate_spread": vs_generate,
         "runs": per_run, "traced_run": traced_run,
         "measured": {
             "overhead": "pipeline seconds (first record sent -> last note read here) / bare seconds - 1, per pair; "
-                        "bare = the worker's NoteWriter on batches of tasks in this process (prompt, grounding, "
-                        "generation, realisation: what a worker does besides transport)",
+                        "bare = the worker's NoteWriter and batching generator in this process, fed as the "
+                        "worker's pool feeds them (--batch threads, one task each: continuous batching), i.e. "
+                        "everything a worker does for a note besides transport",
+            "overhead_vs_static": "the same against the note writer on consecutive batches of --batch tasks "
+                                  "(static batches: every row of a batch starts together, the next batch waits "
+                                  "for the whole batch)",
             "overhead_vs_generate": "the same against generate() alone on requests built beforehand",
             "wall": "rows' generation intervals [created_at (or 'generate' span end) - prefill_ms - decode_ms, "
                     "created_at]: head = first start - first record sent, busy = their union, idle = gaps, "
-                    "tail = last end -> last note read; busy_minus_bare_s = busy - bare seconds",
+                    "tail = last end -> last note read; busy_minus_bare_s = busy - bare seconds (pool-fed)",
             "stages": {name: how for name, _a, _b, how in STAGES},
             "cpu_s": "CPU seconds (user + system, all threads, from /proc) each kind of process used during the run "
                      "(bare_cpu_s: during the bare run): bench = this process (bare: the generation itself; "
@@ -402,19 +445,22 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
-    cols = ("bare s", "pipe s", "overhead", "head s", "idle s", "tail s", "busy-bare", "busy %")
+    cols = ("static s", "bare s", "pipe s", "overhead", "head s", "idle s", "tail s", "busy-bare", "busy %")
     print(f"\n{'run':<8}" + "".join(f"{c:>10}" for c in cols))
     for name, r in [(str(i + 1), r) for i, r in enumerate(per_run)]:
         w = r["wall"]
-        print(f"{name:<8}{r['bare_s']:>10.2f}{r['seconds']:>10.2f}{r['overhead_ratio'] * 100:>+9.1f}%"
+        print(f"{name:<8}{r['bare_s']:>10.2f}{r['bare_pool_s']:>10.2f}{r['seconds']:>10.2f}"
+              f"{r['overhead_ratio'] * 100:>+9.1f}%"
               f"{w['head_s']:>10.2f}{w['idle_s']:>10.2f}{w['tail_s']:>10.2f}{w['busy_minus_bare_s']:>+10.2f}"
               f"{w['busy_fraction'] * 100:>9.0f}%")
     for stat in ("median", "min", "max"):
-        print(f"{stat:<8}{bare[stat]:>10.2f}{pipe[stat]:>10.2f}{overhead[stat] * 100:>+9.1f}%")
-    print("CPU seconds by process (bare run | pipeline run):")
+        print(f"{stat:<8}{static[stat]:>10.2f}{bare[stat]:>10.2f}{pipe[stat]:>10.2f}{overhead[stat] * 100:>+9.1f}%")
+    print("CPU seconds by process (static | bare | pipeline run):")
     for name, r in [(str(i + 1), r) for i, r in enumerate(per_run)]:
         show = lambda cpu: ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())  # noqa: E731
-        print(f"  run {name}: {show(r['bare_cpu_s'])} | {show(r['cpu_s'])}")
+        print(f"  run {name}: {show(r['bare_cpu_s'])} | {show(r['bare_pool_cpu_s'])} | {show(r['cpu_s'])}")
+    print(f"against static batches of the note writer: median {vs_static['median'] * 100:+.1f}% "
+          f"(min {vs_static['min'] * 100:+.1f}%, max {vs_static['max'] * 100:+.1f}%)")
     print(f"against generate() alone on prebuilt requests: median {vs_generate['median'] * 100:+.1f}% "
           f"(min {vs_generate['min'] * 100:+.1f}%, max {vs_generate['max'] * 100:+.1f}%)")
     shown = traced_run or per_run[-1]
@@ -423,7 +469,7 @@ def main() -> None:
         print(f"  {name:<22}{s['median_ms']:>10.0f}{s['p95_ms']:>9.0f}")
     if traced_run:
         print(f"traced run: {traced_run['seconds']:.2f} s (untraced median {pipe['median']:.2f} s)")
-    print(f"pipeline overhead: median {overhead['median'] * 100:+.1f}% of the bare note writer's time "
+    print(f"pipeline overhead: median {overhead['median'] * 100:+.1f}% of the bare (pool-fed) note writer's time "
           f"(min {overhead['min'] * 100:+.1f}%, max {overhead['max'] * 100:+.1f}%, {args.repeat} runs; "
           f"target <= 5%); written to {args.out}")
 
