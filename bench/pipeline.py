@@ -52,10 +52,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -230,38 +231,26 @@ def bare_run(generator, requests: list, batch: int) -> float:
     return time.perf_counter() - t0
 
 
-def bare_writer_run(writer, tasks: list, batch: int) -> tuple[float, dict[str, float]]:
-    """Seconds (and CPU seconds by process kind) for the worker's own :class:`NoteWriter` on consecutive batches of tasks in this process: the
-    work a worker does for a note besides transport (its prompt and grounding, generation, slot realisation,
-    the note message), with no Kafka, broker or Celery."""
+def measured(work: Callable[[], object]) -> tuple[float, dict[str, float]]:
+    """Seconds ``work()`` took, and the CPU seconds each kind of process used meanwhile."""
     cpu0, t0 = cpu_seconds(), time.perf_counter()
-    for i in range(0, len(tasks), batch):
-        writer.write(tasks[i:i + batch])
+    work()
     return time.perf_counter() - t0, cpu_used(cpu0, cpu_seconds())
+
+
+def bare_writer_run(writer, tasks: list, batch: int) -> tuple[float, dict[str, float]]:
+    """:func:`measured` for the worker's own :class:`NoteWriter` on consecutive batches of tasks in this process
+    (static batches): the work a worker does for a note besides transport (its prompt and grounding, generation,
+    slot realisation, the note message), with no Kafka, broker or Celery."""
+    return measured(lambda: [writer.write(tasks[i:i + batch]) for i in range(0, len(tasks), batch)])
 
 
 def bare_pool_run(writer, tasks: list, threads: int) -> tuple[float, dict[str, float]]:
-    """Seconds (and CPU seconds by process kind) for the note writer fed as the worker's pool feeds it:
-    ``threads`` threads each writing one task at a time, so rows join and leave the running batch (continuous
-    batching) exactly as in the worker, with no Kafka, broker or Celery."""
-    pending = list(reversed(tasks))
-    lock = threading.Lock()
-
-    def feed() -> None:
-        while True:
-            with lock:
-                if not pending:
-                    return
-                task = pending.pop()
-            writer.write([task])
-
-    feeders = [threading.Thread(target=feed) for _ in range(threads)]
-    cpu0, t0 = cpu_seconds(), time.perf_counter()
-    for f in feeders:
-        f.start()
-    for f in feeders:
-        f.join()
-    return time.perf_counter() - t0, cpu_used(cpu0, cpu_seconds())
+    """:func:`measured` for the note writer fed as the worker's pool (Celery's ``threads`` pool, a thread pool
+    executor) feeds it: ``threads`` threads each writing one task at a time, so rows join and leave the running
+    batch (continuous batching) as in the worker, with no Kafka, broker or Celery."""
+    with ThreadPoolExecutor(threads) as pool:
+        return measured(lambda: list(pool.map(lambda task: writer.write([task]), tasks)))
 
 
 def await_notes(settings, keys: set[str]) -> tuple[dict[str, dict], dict[str, float]]:
@@ -420,7 +409,7 @@ def main() -> None:
                      "latency_p50_ms": statistics.median(r["latency_p50_ms"] for r in per_run),
                      "latency_p95_ms": statistics.median(r["latency_p95_ms"] for r in per_run)},
         "overhead_ratio": overhead["median"], "overhead_spread": overhead,
-        "bare_static": spread([r["bare_s"] for r in per_run]),
+        "bare_static": static,
         "overhead_vs_static_ratio": vs_static["median"], "overhead_vs_static_spread": vs_static,
         "bare_generate": spread([r["bare_generate_s"] for r in per_run]),
         "overhead_vs_generate_ratio": vs_generate["median"], "overhead_vs_generate_spread": vs_generate,
@@ -438,9 +427,10 @@ def main() -> None:
                     "created_at]: head = first start - first record sent, busy = their union, idle = gaps, "
                     "tail = last end -> last note read; busy_minus_bare_s = busy - bare seconds (pool-fed)",
             "stages": {name: how for name, _a, _b, how in STAGES},
-            "cpu_s": "CPU seconds (user + system, all threads, from /proc) each kind of process used during the run "
-                     "(bare_cpu_s: during the bare run): bench = this process (bare: the generation itself; "
-                     "pipeline: publishing records, reading notes), other = processes of no known kind"},
+            "cpu_s": "CPU seconds (user + system, all threads, from /proc) each kind of process used during the "
+                     "pipeline run (bare_pool_cpu_s: the bare run, bare_cpu_s: the static batches): bench = this "
+                     "process (bare runs: the generation itself; pipeline: publishing records, reading notes), "
+                     "other = processes of no known kind"},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
