@@ -6,18 +6,18 @@ Run by hand (never in the test suite), with the services up or not (they are sta
     .venv/bin/python bench/pipeline.py --records 128 --layers 6 --width 384 --repeat 5
     .venv/bin/python bench/pipeline.py --broker rabbitmq     # Celery on RabbitMQ (quorum queue, confirms)
 
-Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check
-(so they do the same generation work), and batches of ``--batch``: the bare run is the worker's own
-``NoteWriter`` and batching generator in this process, fed as the worker's Celery pool feeds them (``--batch``
-threads, one task each, so rows join and leave the running batch as in the worker: the request's prompt and
-grounding, generation, slot realisation, everything a worker does for a note besides transport); the pipeline
-run publishes the records and waits for every note on the notes topic (one bridge, one worker of the same batch
-size, both kept up for all runs). ``--repeat N`` runs bare and pipeline alternately N times (fresh record ids
-each time, so no note is skipped as published) and reports the overhead (pipeline / bare - 1) as the median of
-the N pairs with its min and max. Each pair also times the note writer on consecutive batches of ``--batch``
-tasks (static batches: the bare run until 2026-12-03) and ``generate()`` alone on requests built beforehand,
-with the overhead against each: the first difference is the continuous policy's cost on this workload of
-equal-length notes, the second the requests' preparation. All bare runs run their torch work on the batching
+Both runs use the same model, the same seeds and sampling, one candidate per note without the fact check (so they
+do the same generation work), and batches of ``--batch``: the bare run is the worker's own ``NoteWriter`` and
+batching generator in this process, fed as the worker's Celery pool feeds them (a thread per task slot of the
+worker, ``--concurrency``, one task each, so rows join and leave the running batch as in the worker: the request's
+prompt and grounding, generation, slot realisation, everything a worker does for a note besides transport); the
+pipeline run publishes the records and waits for every note on the notes topic (one bridge, one worker of the same
+batch size and concurrency, both kept up for all runs). ``--repeat N`` runs bare and pipeline alternately N times
+(fresh record ids each time, so no note is skipped as published) and reports the overhead (pipeline / bare - 1) as
+the median of the N pairs with its min and max. Each pair also times the note writer on consecutive batches of
+``--batch`` tasks (static batches: the bare run until 2026-12-03) and ``generate()`` alone on requests built
+beforehand, with the overhead against each: the first difference is the continuous policy's cost on this workload
+of equal-length notes, the second the requests' preparation. All bare runs run their torch work on the batching
 generator's one thread, as the worker does.
 
 Where the pipeline loses time, from timestamps that are really there:
@@ -116,8 +116,11 @@ PROCESS_KINDS = [("kafka", "kafka.Kafka"), ("redis", "redis-server"), ("rabbitmq
 
 def cpu_seconds() -> dict[str, float]:
     """CPU seconds (user + system, all threads) used so far by each kind of process on this machine, from /proc;
-    this process is ``bench``, anything unknown is ``other`` (outside load shows there)."""
-    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    this process is ``bench``, anything unknown is ``other`` (outside load shows there); ``steal`` is the time the
+    hypervisor ran something else while this VM's cores wanted to run (``/proc/stat``, all cores)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()     # cpu user nice system idle iowait ... steal
+    out = {"steal": int(cpu[8]) / tick if len(cpu) > 8 else 0.0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -282,6 +285,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=64)
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, help="tasks the worker (and the bare run's pool) holds at once "
+                    "[default: the worker's, 2 x --batch]")
     ap.add_argument("--layers", type=int, default=4, help="random GPT-2 built for the run (ignored with --model)")
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--model", help="a model directory to use instead")
@@ -306,9 +311,12 @@ def main() -> None:
            "NEWSGEN_MAX_BATCH_SIZE": str(args.batch), "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": str(args.max_new_tokens),
            # one candidate, unchecked: both runs then do the same generation work and the ratio is transport
            "NEWSGEN_FACT_CHECK": "false", "NEWSGEN_CANDIDATES": "1", "NEWSGEN_BROKER": args.broker}
+    if args.concurrency:
+        env["NEWSGEN_WORKER_CONCURRENCY"] = str(args.concurrency)
     os.environ.update(env)
     os.environ.pop("NEWSGEN_TRACE_FILE", None)
     settings = load_settings()
+    concurrency = settings.pool_concurrency()
     router = RecordRouter(settings)
 
     def tasks_of(lines: list[bytes]) -> list:
@@ -316,8 +324,8 @@ def main() -> None:
 
     n_tasks = len(tasks_of(records(args.records, "x")))
     print(f"{args.records} records -> {n_tasks} tasks, {args.max_new_tokens} new tokens, batch {args.batch}, "
-          f"{args.repeat} x (bare, pipeline){'' if args.no_trace else ' + 1 traced pipeline run'}, model {model}, "
-          f"logs in {work}")
+          f"concurrency {concurrency}, {args.repeat} x (bare, pipeline)"
+          f"{'' if args.no_trace else ' + 1 traced pipeline run'}, model {model}, logs in {work}")
     # built on its own thread, which then runs every bare run's torch work, as in the worker (one OpenMP team)
     generator = BatchingGenerator(lambda: load_generator(settings), args.batch, settings.batch_wait_ms / 1000)
     prompt_format = generator.prompt_format
@@ -351,7 +359,7 @@ def main() -> None:
                 tasks = tasks_of(lines)
                 generate_s = bare_run(generator, requests_of(tasks), args.batch)
                 bare_s, bare_cpu = bare_writer_run(writer, tasks, args.batch)
-                pool_s, pool_cpu = bare_pool_run(writer, tasks, args.batch)
+                pool_s, pool_cpu = bare_pool_run(writer, tasks, concurrency)
                 runs.append({"bare_s": bare_s, "bare_generate_s": generate_s, "bare_cpu_s": bare_cpu,
                              "bare_pool_s": pool_s, "bare_pool_cpu_s": pool_cpu,
                              **pipeline_run(settings, publisher, lines, {t.key for t in tasks})})
@@ -399,7 +407,8 @@ def main() -> None:
     vs_generate = spread([r["overhead_vs_generate_ratio"] for r in per_run])
     result = {
         "machine": machine(), "records": args.records, "tasks": n_tasks, "max_new_tokens": args.max_new_tokens,
-        "batch": args.batch, "model": {"layers": args.layers, "width": args.width} if not args.model else model,
+        "batch": args.batch, "concurrency": concurrency,
+        "model": {"layers": args.layers, "width": args.width} if not args.model else model,
         "backend": args.backend, "broker": args.broker, "repeat": args.repeat,
         # medians over the runs (the old single-run keys, kept)
         "bare": {"seconds": bare["median"], "records_per_s": args.records / bare["median"],
@@ -417,7 +426,7 @@ def main() -> None:
         "measured": {
             "overhead": "pipeline seconds (first record sent -> last note read here) / bare seconds - 1, per pair; "
                         "bare = the worker's NoteWriter and batching generator in this process, fed as the "
-                        "worker's pool feeds them (--batch threads, one task each: continuous batching), i.e. "
+                        "worker's pool feeds them (a thread per task slot, one task each: continuous batching), i.e. "
                         "everything a worker does for a note besides transport",
             "overhead_vs_static": "the same against the note writer on consecutive batches of --batch tasks "
                                   "(static batches: every row of a batch starts together, the next batch waits "
@@ -430,7 +439,8 @@ def main() -> None:
             "cpu_s": "CPU seconds (user + system, all threads, from /proc) each kind of process used during the "
                      "pipeline run (bare_pool_cpu_s: the bare run, bare_cpu_s: the static batches): bench = this "
                      "process (bare runs: the generation itself; pipeline: publishing records, reading notes), "
-                     "other = processes of no known kind"},
+                     "other = processes of no known kind, steal = the hypervisor's time taken from this VM's "
+                     "cores (/proc/stat steal, all cores; not in any process's)"},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -219,6 +219,10 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = SamplingSettings()
     max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
     batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
+    worker_concurrency: int | None = Field(
+        None, ge=1, le=1024, description="tasks a threads-pool worker holds at once (Celery --concurrency; the "
+        "prefetch is one per slot); None = 2 x max_batch_size, so a row that finishes is replaced at once by a "
+        "task already in hand instead of waiting for the broker's next delivery")
     continuous_batching: bool = Field(True, description="requests join a worker's running batch at every decode "
                                       "step and leave it when done; off = static micro-batches")
     prompt_lookup_tokens: int = Field(4, ge=0, le=16, description="prompt-lookup speculative decoding: tokens "
@@ -267,6 +271,13 @@ class Settings(BaseSettings):
     def _editors_table(cls, value: Any) -> Any:
         """A TOML/JSON table in the config file becomes the JSON text the setting holds."""
         return json.dumps(value) if isinstance(value, dict) else value
+
+    def pool_concurrency(self, pool: str = "threads") -> int:
+        """Tasks a worker with Celery pool ``pool`` holds at once: ``worker_concurrency``, else twice the batch
+        for the threads pool (one model, its running batch plus as many waiting) and the batch for the others."""
+        if self.worker_concurrency:
+            return self.worker_concurrency
+        return 2 * self.max_batch_size if pool == "threads" else self.max_batch_size
 
     def public_dict(self) -> dict[str, Any]:
         """The effective settings as JSON-able data (for provenance and ``newsgen config``): secrets are

@@ -105,8 +105,9 @@ def bridge(idle_exit: Optional[float] = typer.Option(None, help="exit after this
 
 
 def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default: settings.celery_queue]"),
-           concurrency: Optional[int] = typer.Option(None, help="tasks in flight; they share micro-batches "
-                                                     "[default: settings.max_batch_size]"),
+           concurrency: Optional[int] = typer.Option(None, help="tasks in flight; they share the running batch "
+                                                     "[default: settings.worker_concurrency, else 2 x "
+                                                     "max_batch_size (threads) or max_batch_size]"),
            pool: str = typer.Option("threads", help="threads (one model, micro-batched) | prefork | solo",
                                     callback=one_of("threads", "prefork", "solo")),
            hostname: Optional[str] = typer.Option(None, help="Celery node name, e.g. gpu1@%h"),
@@ -126,7 +127,7 @@ def worker(queue: Optional[str] = typer.Option(None, help="Celery queue [default
     require_redis(settings)
     args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q",
             queue or settings.celery_queue, "--pool", pool, "--concurrency",
-            str(concurrency or settings.max_batch_size), "--loglevel", log_level,
+            str(concurrency or settings.pool_concurrency(pool)), "--loglevel", log_level,
             "--without-gossip", "--without-mingle"]
     if hostname:
         args += ["--hostname", hostname]

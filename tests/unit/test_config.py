@@ -38,3 +38,12 @@ def test_unknown_keyword_and_bad_values_raise_config_error():
         load_settings(bogus=1)
     with pytest.raises(ConfigError, match="backend"):
         load_settings(backend="tensorflow")
+
+
+def test_worker_concurrency_holds_a_second_batch_for_the_threads_pool(monkeypatch):
+    monkeypatch.setenv("NEWSGEN_MAX_BATCH_SIZE", "6")
+    s = load_settings()
+    assert s.pool_concurrency("threads") == 12      # the running batch plus as many waiting tasks
+    assert s.pool_concurrency("prefork") == 6       # one model per process: no second batch to hold
+    monkeypatch.setenv("NEWSGEN_WORKER_CONCURRENCY", "3")
+    assert load_settings().pool_concurrency("threads") == 3
