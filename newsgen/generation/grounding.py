@@ -23,9 +23,11 @@ found, so the sampler's top-k and top-p over the masked row see exactly the ``k`
 the whole vocabulary had been masked. The cost is a few checks per row and step, most of them array
 look-ups (:class:`TokenTable`: tokens with no digit, capital or guillemet are free in free text; inside a
 lexeme a token's first one or two characters decide most verdicts); only the tokens those leave open are
-read character by character. Inside a lexeme, where few tokens can be allowed, a row bans every refused
-token without ranking them when fewer than ``k`` can be allowed. :func:`mask_rows` masks a batch's rows at
-once. With top-k off the walk stops at :data:`UNBOUNDED_KEEP` allowed tokens.
+read character by character. A sampled row's walk stops early once the allowed tokens found decide its top-p
+cut whatever the rest are (:class:`Nucleus`; at temperature 0.3 and top-p 0.95 that is often after one or two):
+the sampler keeps and draws exactly what it would after ``k``. Inside a lexeme, where few tokens can be allowed,
+a row bans every refused token without ranking them when fewer than ``k`` can be allowed. :func:`mask_rows`
+masks a batch's rows at once. With top-k off the walk stops at :data:`UNBOUNDED_KEEP` allowed tokens.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -103,9 +105,9 @@ class Grounding:
         return i < len(values) and values[i].startswith(prefix)
 
 
-@dataclass(frozen=True)
-class State:
-    """Where a row's text stands: lexeme kind, the lexeme so far, recent text, incomplete UTF-8 bytes."""
+class State(NamedTuple):
+    """Where a row's text stands: lexeme kind, the lexeme so far, recent text, incomplete UTF-8 bytes (a named
+    tuple: the walk builds and hashes many of them per step, and a tuple is quicker at both than a dataclass)."""
 
     mode: int = FREE
     buf: str = ""
@@ -365,6 +367,39 @@ def _byte_decoder() -> dict[str, int]:
     return {c: b for b, c in bytes_to_unicode().items()}
 
 
+class Nucleus:
+    """The sampler's top-p cut over the allowed tokens a walk finds, best first: decided once the tokens found
+    give the same cut whatever the unvisited ones are (each scores at most the last one found, and top-k takes
+    at most ``keep`` in all). The walk may stop there: the sampler keeps the same tokens and draws the same one
+    as if it had found all ``keep``, whose probabilities it renormalises over the kept ones alone."""
+
+    #: a partial sum this close to the cut (relative) counts as undecided: the sampler computes in float32
+    MARGIN = 1e-4
+
+    def __init__(self, keep: int, temperature: float, top_p: float):
+        self.keep, self.temperature, self.top_p = keep, temperature, top_p
+        self.scores: list[float] = []     # the found tokens' penalised scores, best first
+        self.sums: list[float] = [0.0]    # S_j: their exp((score - best) / temperature), summed best first
+
+    def add(self, score: float, following: float | None) -> bool:
+        """Count one more allowed token (its penalised score; best first); ``following`` is the score of the
+        token the walk would visit next (None: not known yet). True when the cut is decided: every found token
+        and the next are on a known side of it, and no tie straddles it (the sampler orders tied tokens as they
+        come, and which come depends on what is banned)."""
+        self.scores.append(float(score))
+        self.sums.append(self.sums[-1] + float(np.exp((self.scores[-1] - self.scores[0]) / self.temperature)))
+        m = len(self.scores)
+        low = self.sums[-1]                                  # the total the sampler's top-k may see, at least ...
+        high = low + (self.keep - m) * (self.sums[-1] - self.sums[-2])   # ... and at most
+        cut_low, cut_high = self.top_p * low * (1 - self.MARGIN), self.top_p * high * (1 + self.MARGIN)
+        # token j is kept iff S_{j-1} < top_p x total: decided for every found token and for the next one
+        if self.sums[-1] < cut_high or any(cut_low <= s < cut_high for s in self.sums[:-1]):
+            return False
+        kept = sum(s < cut_low for s in self.sums[:-1])      # the found tokens the cut keeps (at least one)
+        after = self.scores[kept] if kept < m else following
+        return after is not None and after < self.scores[kept - 1]
+
+
 class RowConstraint:
     """One row's grounding while it decodes: masks candidates, then follows the chosen token."""
 
@@ -411,10 +446,11 @@ class RowConstraint:
         """In free text with no partial character, a plain token is allowed and only extends the text."""
         return self._free and not self.state.tail and self.table.plain[token]
 
-    def mask(self, scores: np.ndarray, keep: int) -> int:
+    def mask(self, scores: np.ndarray, keep: int, cut: tuple[float, float] | None = None) -> int:
         """Ban (set to -inf) every token of ``scores`` (V,) that breaks the constraint and ranks above the
-        ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on).
-        :func:`mask_rows` does the same for many rows at once."""
+        ``keep``-th allowed one; returns how many allowed tokens were found (0: the row cannot go on). With
+        ``cut`` = (temperature, top_p) of a sampled row, the walk stops as soon as the allowed tokens found
+        decide the sampler's top-p cut (:class:`Nucleus`). :func:`mask_rows` does the same for many rows."""
         V = self.prepare(scores)
         row = scores[:V]
         if self._free and not self.state.tail and keep < V:
@@ -422,7 +458,7 @@ class RowConstraint:
             top = np.argpartition(-row, keep - 1)[:keep]
             if self.table.plain_mask[top].all() and np.isfinite(row[top]).all():
                 return keep
-        return self._walk(row, keep)
+        return self._walk(row, keep, cut)
 
     def prepare(self, scores: np.ndarray) -> int:
         """Ban the ids of ``scores`` (V,) that never write text, and end of sequence where the text may not end;
@@ -435,10 +471,11 @@ class RowConstraint:
             scores[self.eos] = eos if can_end(self.g, self.state) else -np.inf
         return max(end, self.eos + 1) if eos is not None else end
 
-    def _walk(self, row: np.ndarray, keep: int) -> int:
+    def _walk(self, row: np.ndarray, keep: int, cut: tuple[float, float] | None = None) -> int:
         """:meth:`mask` on ``row`` (the usable ids) once the ids that never write text are banned and the
         free-text check of the ``keep`` best has failed (or does not apply): walk the tokens best first."""
         V = row.shape[0]
+        nucleus = Nucleus(keep, *cut) if cut and cut[0] > 0 and cut[1] < 1.0 and keep > 1 else None
         known = None
         if not (self._free and not self.state.tail) and not np.isnan(row).any():
             # inside a lexeme or a character: few tokens are allowed. When fewer than ``keep`` can be, the walk
@@ -458,7 +495,8 @@ class RowConstraint:
             stop = np.flatnonzero(row[order] == -np.inf)      # the walk ends at the first banned token
             if stop.size:
                 order = order[:stop[0]]
-            got, done = self._resolve(row, order, self._flags(order) if known is None else known[order], keep - found)
+            got, done = self._resolve(row, order, self._flags(order) if known is None else known[order], keep - found,
+                                      nucleus)
             found += got
             if done or stop.size or width >= V:
                 return found
@@ -556,12 +594,16 @@ class RowConstraint:
         """The incomplete UTF-8 prefixes of the characters in :meth:`_conts`."""
         return {e[:k] for ch in self._conts(st) for e in (ch.encode("utf-8"),) for k in range(1, len(e))}
 
-    def _resolve(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int) -> tuple[int, bool]:
+    def _resolve(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int,
+                 nucleus: Nucleus | None = None) -> tuple[int, bool]:
         """Visit the tokens ``order`` best first with their ``flags`` (:meth:`_flags`, changed in place): ban
-        each one the constraint refuses until ``need`` allowed ones are found; only the tokens visited ask
-        :meth:`_allows`. Returns how many were found and whether that was ``need``."""
+        each one the constraint refuses until ``need`` allowed ones are found (or, with ``nucleus``, until the
+        allowed ones found decide the top-p cut); only the tokens visited ask :meth:`_allows`. Returns how many
+        were found and whether the walk is done."""
         if order.size == 0:
             return 0, False
+        if nucleus is not None:
+            return self._resolve_nucleus(row, order, flags, need, nucleus)
         unknown = np.flatnonzero(flags < 0)
         if unknown.size:
             allowed_before = np.cumsum(flags == 1).tolist()   # initially known allowed ones up to each place
@@ -582,6 +624,23 @@ class RowConstraint:
         row[order[flags == 0]] = -np.inf
         return int(allowed.size), False
 
+    def _resolve_nucleus(self, row: np.ndarray, order: np.ndarray, flags: np.ndarray, need: int,
+                         nucleus: Nucleus) -> tuple[int, bool]:
+        """:meth:`_resolve` token by token in rank order, asking ``nucleus`` after each allowed one."""
+        found, tokens = 0, order.tolist()
+        for i, token in enumerate(tokens):
+            if flags[i] < 0:
+                flags[i] = 1 if self._allows(token) else 0
+            if flags[i] == 1:
+                found += 1
+                following = row[tokens[i + 1]] if i + 1 < len(tokens) else None
+                if found >= need or nucleus.add(row[token], following):
+                    refused = order[:i][flags[:i] == 0]
+                    row[refused] = -np.inf
+                    return found, True
+        row[order[flags == 0]] = -np.inf
+        return found, False
+
     def accept(self, token: int) -> None:
         """Follow the chosen token."""
         nxt = self._check(token)
@@ -601,12 +660,12 @@ class RowConstraint:
 
 
 def mask_rows(constraints: Sequence[RowConstraint], scores: np.ndarray, rows: Sequence[int],
-              keeps: Sequence[int]) -> list[int]:
+              keeps: Sequence[int], cuts: Sequence[tuple[float, float] | None] | None = None) -> list[int]:
     """:meth:`RowConstraint.mask` of row ``rows[i]`` of ``scores`` (B, V) under ``constraints[i]`` keeping
-    ``keeps[i]``, for all of them at once: the same bans and the same counts. What every row does alike is
-    done in a few array operations over all of them (banning the ids that never write text, end of sequence,
-    and the free-text check of the k best: one argpartition for the rows with the same k); only the rows that
-    fail that check walk their tokens (:meth:`RowConstraint._walk`)."""
+    ``keeps[i]`` (with ``cuts[i]``), for all of them at once: the same bans and the same counts. What every row
+    does alike is done in a few array operations over all of them (banning the ids that never write text, end of
+    sequence, and the free-text check of the k best: one argpartition for the rows with the same k); only the
+    rows that fail that check walk their tokens (:meth:`RowConstraint._walk`)."""
     found = [0] * len(constraints)
     groups: dict[tuple[int, int | None], list[int]] = {}
     for i, c in enumerate(constraints):
@@ -644,5 +703,5 @@ def mask_rows(constraints: Sequence[RowConstraint], scores: np.ndarray, rows: Se
                 else:
                     walk.append(i)
         for i in walk:
-            found[i] = constraints[i]._walk(scores[rows[i], :V], keeps[i])
+            found[i] = constraints[i]._walk(scores[rows[i], :V], keeps[i], cuts[i] if cuts else None)
     return found

@@ -76,13 +76,15 @@ def choose_batch(logits: np.ndarray, generated: list[list[int]], params: list[Sa
     for b, _ in grounded:
         kept[b] = min(kept[b], UNBOUNDED_KEEP)
     keeps = [1 if params[b].temperature == 0 else kept[b] for b, _ in grounded]
+    # a sampled row's walk may stop once the allowed tokens found decide its top-p cut (grounding.Nucleus)
+    cuts = [(params[b].temperature, params[b].top_p) if params[b].temperature > 0 else None for b, _ in grounded]
     # all grounded rows masked at once (the same bans as masking each alone)
-    found = mask_rows([c for _, c in grounded], scores, [b for b, _ in grounded], keeps) if grounded else []
-    for (b, constraint), keep, n in zip(grounded, keeps, found):
+    found = mask_rows([c for _, c in grounded], scores, [b for b, _ in grounded], keeps, cuts) if grounded else []
+    for (b, constraint), keep, cut, n in zip(grounded, keeps, cuts, found):
         if n == 0:
             # the n-gram ban may forbid the only way to finish a name or number: finish it regardless
             scores[b] = _penalised(logits[b], generated[b], params[b])
-            if constraint.mask(scores[b], keep) == 0:
+            if constraint.mask(scores[b], keep, cut) == 0:
                 dead.add(b)
     out = scores.argmax(axis=1)                                     # greedy rows are done
     out[list(dead)] = -1

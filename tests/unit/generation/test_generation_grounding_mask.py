@@ -87,3 +87,51 @@ def test_the_mask_bans_what_the_token_by_token_walk_bans(tokenizer, text, keep, 
         np.testing.assert_array_equal(one, expected)
         for c in ref + new:
             c.accept(token)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("temperature, top_p", [(0.3, 0.95), (0.8, 0.95), (1.0, 0.5), (0.3, 0.999)])
+def test_stopping_at_the_top_p_cut_draws_what_the_whole_walk_draws(tokenizer, text, temperature, top_p, monkeypatch):
+    """The walk that stops once the allowed tokens found decide the top-p cut (Nucleus) bans fewer tokens, but
+    the sampler keeps the same tokens and draws the same one as after a walk to all k allowed tokens: along a
+    true text, on peaked, flat, tied and mostly banned rows, with the same seeds."""
+    from newsgen.generation import sampling
+    from newsgen.generation.base import SamplingParams
+
+    table = TokenTable(tokenizer, len(tokenizer))
+    eos = tokenizer.eos_token_id
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    data = np.random.default_rng(int(temperature * 10 + top_p * 100))
+    rows = 6
+    constraints = [RowConstraint(GROUNDING, table, eos, "Счёт: ") for _ in range(rows)]
+    params = [SamplingParams(temperature=temperature, top_k=40, top_p=top_p, repetition_penalty=1.0,
+                             no_repeat_ngram_size=0, seed=b) for b in range(rows)]
+    whole_walk = sampling.mask_rows
+
+    def draw(early: bool, logits: np.ndarray, step: int) -> list[int]:
+        if not early:   # the walk to all k allowed tokens: no cuts
+            monkeypatch.setattr(sampling, "mask_rows", lambda c, s, r, k, cuts=None: whole_walk(c, s, r, k))
+        try:
+            rngs = [np.random.default_rng(1000 * step + b) for b in range(rows)]
+            return sampling.choose_batch(logits.copy(), [[] for _ in range(rows)], params, rngs,
+                                         constraints).tolist()
+        finally:
+            monkeypatch.setattr(sampling, "mask_rows", whole_walk)
+
+    stopped_early = 0
+    for step, token in enumerate(ids):
+        logits = data.standard_normal((rows, len(tokenizer))).astype(np.float32) * 3
+        logits[1] *= 4                                            # peaked: the cut after a token or two
+        logits[2] = np.round(logits[2])                           # many ties
+        logits[3, table.first >= 0] += 8 * (~table.plain_mask[table.first >= 0])   # non-plain tokens rank first
+        logits[4][data.random(len(tokenizer)) < 0.9] = -np.inf    # mostly banned
+        logits[5] = 0.0                                            # flat: the cut needs all k
+        assert draw(True, logits, step) == draw(False, logits, step)
+        counts = []
+        for b, c in enumerate(constraints):
+            row = logits[b].copy()
+            counts.append(c.mask(row, 40, (temperature, top_p)))
+        stopped_early += sum(0 < n < 40 for n in counts)
+        for c in constraints:
+            c.accept(token)
+    assert stopped_early > 0                                       # the early stop was exercised
