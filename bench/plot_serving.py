@@ -14,15 +14,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def plot(report: dict, out: Path) -> Path:
-    """p50/p95/p99 latency (s) against load (fraction of the measured capacity), one line per percentile
-    and lookup setting (solid: on, dashed: off); returns ``out``."""
+    """p50/p95/p99 latency (s) against load (fraction of the measured capacity; one record at a time at 0), one
+    line per percentile and lookup setting (solid: on, dashed: off); returns ``out``."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, style, marker in (("on", "-", "o"), ("off", "--", "s")):
-        levels = [lv for lv in report["lookup"].get(name, {}).get("levels", []) if lv.get("notes")]
+        run = report["lookup"].get(name, {})
+        # one record at a time is drawn at load 0
+        single = [{**run["one_at_a_time"], "load": 0.0}] if run.get("one_at_a_time") else []
+        levels = single + [lv for lv in run.get("levels", []) if lv.get("notes")]
         for q, color in (("p50", "tab:blue"), ("p95", "tab:orange"), ("p99", "tab:red")):
             ax.plot([lv["load"] for lv in levels], [lv[f"{q}_ms"] / 1000 for lv in levels], style, color=color,
                     marker=marker, label=f"{q}, lookup {name}")

@@ -14,14 +14,18 @@ note costs every candidate and the pipeline run takes several times longer.)
 
 In process (the default): ``--copies`` copies of the finished records' requests arrive at once from as many
 threads as tasks into one :class:`~newsgen.generation.batching.BatchingGenerator` (``max_batch_size`` rows),
-static and continuous alternately for ``--rounds`` rounds; notes/s of each, and whether every text is the same
-under both policies (it must be: a row does not depend on its batch mates).
+static and continuous alternately for ``--rounds`` rounds; notes/s of each, whether every text is the same
+under both policies (it must be: a row does not depend on its batch mates), and each policy's time in the model's
+forwards (decode steps and prefills) and in the grounding mask: continuous batching saves steps, not the
+per-token sampling and grounding work.
 
 ``--pipeline``: the real path, as served (fact check, best-of-N candidates, continuous batching, the settings'
 defaults): records are published to Kafka, one bridge and one worker (Redis broker) write the notes. Once with
 prompt lookup on (``NEWSGEN_PROMPT_LOOKUP_TOKENS``, the settings' value) and once off (0), each on a fresh
 worker warmed by one record:
 
+(0) one at a time: every example record alone, each sent once the previous one's notes are out (the
+    single-request latency);
 (a) saturation: every example record at once (``--copies`` times, new ids); notes/s = notes / time to the last;
 (b) Poisson arrivals (exponential inter-arrival times, ``--seed``) at ``--loads`` (fractions) of the capacity
     measured with the first ``--lookup`` setting (on), for ``--duration`` seconds each, the records drawn in a
@@ -116,6 +120,29 @@ def workload(gen: Any, settings: Any, copies: int) -> list[GenerationRequest]:
     return requests
 
 
+class Clock:
+    """Counts the calls of ``owner.name`` and the seconds they take (the model's forwards, the grounding mask),
+    so a run's time splits into them and the rest."""
+
+    def __init__(self, owner: Any, name: str):
+        self.calls, self.seconds = 0, 0.0
+        inner = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.calls += 1
+                self.seconds += time.perf_counter() - started
+        setattr(owner, name, timed)
+
+    def reset(self) -> tuple[int, float]:
+        """The calls and seconds since the last reset."""
+        out, (self.calls, self.seconds) = (self.calls, self.seconds), (0, 0.0)
+        return out
+
+
 def saturate(gen: Any, requests: list[GenerationRequest], max_batch: int, continuous: bool) -> tuple[float, list[str]]:
     batching = BatchingGenerator(gen, max_batch, 0.05, continuous=continuous)
     texts: list[str] = [""] * len(requests)
@@ -144,24 +171,43 @@ def in_process(args: argparse.Namespace, model: Path) -> None:
     gen.prompt_lookup = settings.prompt_lookup_tokens
     requests = workload(gen, settings, args.copies)
     gen.generate(requests[:2])                                                     # warm
+    from newsgen.generation import sampling
+
+    clocks = {"forward": Clock(gen.runner, "forward"), "grounding": Clock(sampling, "mask_rows")}
     print(f"{len(requests)} requests (note + summary of the finished example records x {args.copies}), "
           f"{model}, {gen.backend}, batches of {settings.max_batch_size}; load average {os.getloadavg()[0]:.1f}",
           flush=True)
     spent: dict[str, float] = {"static": 0.0, "continuous": 0.0}
+    split = {p: {c: [0, 0.0] for c in clocks} for p in spent}            # policy -> clock -> [calls, seconds]
     rounds: list[dict[str, Any]] = []
     texts: dict[str, list[str]] = {}
     for r in range(args.rounds):
         for policy in (("static", "continuous") if r % 2 == 0 else ("continuous", "static")):
+            for c in clocks.values():
+                c.reset()
             seconds, texts[policy] = saturate(gen, requests, settings.max_batch_size, policy == "continuous")
             spent[policy] += seconds
-            rounds.append({"round": r + 1, "policy": policy, "seconds": round(seconds, 1)})
-            print(f"  round {r + 1} {policy}: {seconds:.1f} s", flush=True)
+            row = {"round": r + 1, "policy": policy, "seconds": round(seconds, 2)}
+            for name, c in clocks.items():
+                calls, sec = c.reset()
+                split[policy][name][0] += calls
+                split[policy][name][1] += sec
+                row[f"{name}_calls"], row[f"{name}_s"] = calls, round(sec, 2)
+            rounds.append(row)
+            print(f"  round {r + 1} {policy}: {seconds:.2f} s, {row['forward_calls']} forwards in "
+                  f"{row['forward_s']:.2f} s, grounding mask {row['grounding_s']:.2f} s", flush=True)
     n = len(requests) * args.rounds
     report = {"model": str(model), "backend": gen.backend, "requests": len(requests), "rounds": args.rounds,
               "max_batch_size": settings.max_batch_size, "prompt_lookup_tokens": settings.prompt_lookup_tokens,
               "cores": os.cpu_count(), "loadavg_end": os.getloadavg(),
               "notes_per_s": {p: round(n / s, 3) for p, s in spent.items()},
               "continuous_to_static": round(spent["static"] / spent["continuous"], 2),
+              # per policy: the model's forwards (decode steps + prefills) and the grounding mask (mask_rows, once
+              # per step), calls, seconds and share of the time; the rest is sampling and batch bookkeeping
+              "split": {p: {name: {"calls": int(c), "seconds": round(sec, 2), "share": round(sec / spent[p], 3)}
+                            for name, (c, sec) in clocks_of.items()} for p, clocks_of in split.items()},
+              "forward_static_to_continuous": round(split["static"]["forward"][1]
+                                                    / split["continuous"]["forward"][1], 2),
               "same_texts": texts["static"] == texts["continuous"], "rounds_seconds": rounds}
     update_results(args.out, report)
     print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -236,6 +282,18 @@ def saturation(p: Pipeline, records: list[dict], copies: int) -> dict[str, Any]:
             **p.latencies(expected)}
 
 
+def one_at_a_time(p: Pipeline, records: list[dict]) -> dict[str, Any]:
+    """Each record alone: published once the previous one's notes are all out (the single-request latency the
+    loaded levels are compared with)."""
+    expected: set[str] = set()
+    for record in records:
+        raw, keys = p.line(record)
+        p.publisher.publish([raw])
+        p.wait(keys)
+        expected |= keys
+    return {"records": len(records), **p.latencies(expected)}
+
+
 def poisson(p: Pipeline, records: list[dict], rate_rps: float, duration_s: float, seed: int) -> dict[str, Any]:
     """Records at exponential inter-arrival times (mean 1/rate) for ``duration_s``; every note's latency."""
     rng = random.Random(seed)
@@ -289,6 +347,9 @@ def pipeline(args: argparse.Namespace, model: Path, kind: str, work: Path) -> No
                 raw, keys = p.line(records[0])
                 p.publisher.publish([raw])
                 p.wait(keys)
+                single = one_at_a_time(p, records)
+                print(f"  one at a time: {single['notes']} notes, p50 {single['p50_ms']} ms, "
+                      f"p95 {single['p95_ms']} ms", flush=True)
                 sat = saturation(p, records, args.copies)
                 capacity = capacity or sat["notes_per_s"]                             # the first setting's
                 print(f"  saturation: {sat['notes']} notes in {sat['seconds']} s = {sat['notes_per_s']} notes/s",
@@ -302,7 +363,12 @@ def pipeline(args: argparse.Namespace, model: Path, kind: str, work: Path) -> No
                     print(f"  load {load:.0%}: {level.get('notes', 0)} notes, p50 {level.get('p50_ms')} ms, "
                           f"p95 {level.get('p95_ms')} ms, p99 {level.get('p99_ms')} ms", flush=True)
             p.publisher.close()
-            report["lookup"][name] = {"prompt_lookup_tokens": tokens, "saturation": sat, "levels": levels}
+            half = next((lv for lv in levels if lv["load"] == 0.5 and lv.get("notes")), None)
+            report["lookup"][name] = {"prompt_lookup_tokens": tokens, "one_at_a_time": single,
+                                      "saturation": sat, "levels": levels,
+                                      # target: p95 at 50 % load <= 2 x the single-request latency (its p50)
+                                      "p95_at_50_to_single_p50": round(half["p95_ms"] / single["p50_ms"], 2)
+                                      if half else None}
     finally:
         if started:
             subprocess.run(["bash", str(SERVICES), "stop"], check=False)
@@ -322,6 +388,10 @@ def table(report: dict[str, Any]) -> None:
     for col in ("lookup", "load", "records/s", "notes", "model notes", "p50 ms", "p95 ms", "p99 ms", "notes/s"):
         t.add_column(col, justify="left" if col == "lookup" else "right")
     for name, run in report["lookup"].items():
+        one = run.get("one_at_a_time")
+        if one:
+            t.add_row(name, "one at a time", "", str(one["notes"]), str(one["model_notes"]),
+                      str(one["p50_ms"]), str(one["p95_ms"]), str(one["p99_ms"]), "")
         s = run["saturation"]
         t.add_row(name, "saturation", "", str(s["notes"]), str(s["model_notes"]), str(s["p50_ms"]),
                   str(s["p95_ms"]), str(s["p99_ms"]), f"{s['notes_per_s']:.2f}")
