@@ -58,13 +58,15 @@ def http_get(port: int, path: str) -> tuple[int, str]:
 
 @pytest.fixture
 def drain_env(pipeline_env, monkeypatch) -> dict[str, str]:
-    """The test's private topics, queue and Redis database, longer notes, and its own health ports.
+    """The test's private topics, queue and Redis database, longer notes, a worker that holds half of the
+    tasks, and its own health ports.
 
     The visibility timeout stays at its default (an hour): a task the draining worker left unacked would
     not come back within this test, so it shows up as a lost note instead of being papered over.
     """
     base = load_settings().redis_url
-    env = {**pipeline_env, "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "64",
+    # the draining worker holds half of the tasks (8 of 16), so the rest wait in the queue for the fresh one
+    env = {**pipeline_env, "NEWSGEN_SAMPLING__MAX_NEW_TOKENS": "64", "NEWSGEN_WORKER_CONCURRENCY": str(RECORDS),
            "NEWSGEN_REDIS_URL": re.sub(r"/\d*$", "", base) + f"/{REDIS_DB}",
            "NEWSGEN_WORKER_PORT": str(free_port()), "NEWSGEN_BRIDGE_PORT": str(free_port())}
     for k, v in env.items():
@@ -111,6 +113,7 @@ def test_sigterm_drains_the_tasks_in_hand_and_loses_nothing(broker, drain_env, t
             if broker == "redis":
                 unacked = [json.loads(v) for v in r.hvals("unacked")]
                 assert not [u for u in unacked if u[2] == s.celery_queue], "the draining worker left unacked tasks"
+            assert len(done_first) < len(expected), "the draining worker took every task: nothing tests the queue"
             assert queue_depth(app, s) == len(expected) - len(done_first)
 
             stack.spawn("worker-1", ["worker", "--hostname", "worker1@%h"])
