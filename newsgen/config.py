@@ -220,9 +220,10 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(8, ge=1, le=256, description="requests per generate() call in a worker")
     batch_wait_ms: int = Field(50, ge=0, description="how long a batch waits to fill after its first request")
     worker_concurrency: int | None = Field(
-        None, ge=1, le=1024, description="tasks a threads-pool worker holds at once (Celery --concurrency; the "
-        "prefetch is one per slot); None = 2 x max_batch_size, so a row that finishes is replaced at once by a "
-        "task already in hand instead of waiting for the broker's next delivery")
+        None, ge=1, le=1024, description="tasks a worker holds at once (Celery --concurrency; the prefetch is one "
+        "per slot); None = 2 x max_batch_size for the threads pool, so a row that finishes is replaced at once by "
+        "a task already in hand instead of waiting for the broker's next delivery, and max_batch_size for the "
+        "prefork and solo pools")
     continuous_batching: bool = Field(True, description="requests join a worker's running batch at every decode "
                                       "step and leave it when done; off = static micro-batches")
     prompt_lookup_tokens: int = Field(4, ge=0, le=16, description="prompt-lookup speculative decoding: tokens "

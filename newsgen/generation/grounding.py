@@ -32,6 +32,7 @@ masks a batch's rows at once. With top-k off the walk stops at :data:`UNBOUNDED_
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -389,6 +390,8 @@ class Nucleus:
         self.scores.append(float(score))
         self.sums.append(self.sums[-1] + float(np.exp((self.scores[-1] - self.scores[0]) / self.temperature)))
         m = len(self.scores)
+        if not math.isfinite(self.sums[-1]):                 # a NaN score: no bound holds, walk on
+            return False
         low = self.sums[-1]                                  # the total the sampler's top-k may see, at least ...
         high = low + (self.keep - m) * (self.sums[-1] - self.sums[-2])   # ... and at most
         cut_low, cut_high = self.top_p * low * (1 - self.MARGIN), self.top_p * high * (1 + self.MARGIN)
