@@ -377,12 +377,13 @@ class NewsgenRunner:
 def light_load(model_dir: Path, records: list[dict[str, Any]], settings: Any, lookup: int) -> dict[str, Any]:
     """One request at a time (an editor waiting for one note) through newsgen on ``model_dir`` (its ONNX
     export when there is one), prompt lookup off and on, alternating per record: latency p50/p95, decode
-    steps and accepted draft tokens. The model's own prompt format, sampling defaults and stop strings."""
+    steps and accepted draft tokens. The model's own prompt format, sampling defaults and stop strings, and
+    the worker's grounding (``settings.grounding``) of each record."""
     from types import SimpleNamespace
 
     from newsgen.generation.onnx_backend import load_onnx_generator
     from newsgen.generation.torch_backend import load_torch_generator
-    from newsgen.notes import model_prompt
+    from newsgen.notes import grounding_of, model_prompt
 
     export = model_dir / "onnx"
     gen = (load_onnx_generator(export) if (export / "manifest.json").is_file() else
@@ -392,9 +393,11 @@ def light_load(model_dir: Path, records: list[dict[str, Any]], settings: Any, lo
     base = replace(base, **{k: v for k, v in gen.sampling_defaults.items() if hasattr(base, k) and k != "stop"})
     requests = []
     for i, record in enumerate(records):
-        seed = renderer.render(record, "note", "ru")
-        prompt, prefix, _ = model_prompt(SimpleNamespace(seed=seed, record=record, language="ru"), gen.prompt_format)
-        requests.append(GenerationRequest(prompt=prompt, prefix=prefix, sampling=replace(base, seed=base.seed + i)))
+        task = SimpleNamespace(seed=renderer.render(record, "note", "ru"), record=record, language="ru",
+                               record_type=record["type"])
+        prompt, prefix, slots = model_prompt(task, gen.prompt_format)
+        requests.append(GenerationRequest(prompt=prompt, prefix=prefix, sampling=replace(base, seed=base.seed + i),
+                                          grounding=grounding_of(settings, task, slots)))
     gen.generate(requests[:1])                                    # warm: the prefix KV, the ORT session
     runs: dict[str, list[Any]] = {"off": [], "on": []}
     for i, req in enumerate(requests):

@@ -63,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 
 from newsgen.cli.stack import SERVICES, LocalStack, services_running  # noqa: E402
 from newsgen.config import load_settings  # noqa: E402
+from newsgen.facts import lexicon_of  # noqa: E402
 from newsgen.generation import load_generator  # noqa: E402
 from newsgen.generation.batching import BatchingGenerator  # noqa: E402
 from newsgen.generation.tiny import TinyConfig, build_tiny_model  # noqa: E402
@@ -328,10 +329,10 @@ def main() -> None:
           f"{'' if args.no_trace else ' + 1 traced pipeline run'}, model {model}, logs in {work}")
     # built on its own thread, which then runs every bare run's torch work, as in the worker (one OpenMP team)
     generator = BatchingGenerator(lambda: load_generator(settings), args.batch, settings.batch_wait_ms / 1000)
-    prompt_format = generator.prompt_format
+    prompt_format, lexicon = generator.prompt_format, lexicon_of(settings.templates_dir)
 
     def requests_of(tasks: list) -> list:                      # as the worker builds them
-        prompts = [model_prompt(t, prompt_format) for t in tasks]
+        prompts = [model_prompt(t, prompt_format, lexicon) for t in tasks]
         return [request_for(settings, t, grounding=grounding_of(settings, t, slots), prompt=(prompt, prefix))
                 for t, (prompt, prefix, slots) in zip(tasks, prompts)]
 

@@ -16,7 +16,7 @@ from newsgen import metrics
 from newsgen.allowed import frame_words, grounding_for
 from newsgen.config import Settings
 from newsgen.errors import GenerationError
-from newsgen.facts import FactCheck, check, default_lexicon
+from newsgen.facts import FactCheck, check, default_lexicon, lexicon_of
 from newsgen.fallback import needs_model, render_fallback
 from newsgen.generation import GenerationRequest, GenerationResult, Generator, PromptFormat, SamplingParams
 from newsgen.generation.grounding import Grounding
@@ -52,7 +52,8 @@ def grounding_of(settings: Settings, task: TaskMessage, slots: Slots | None = No
     language for a slot model; None when grounding is off."""
     frame = frame_words(str(settings.templates_dir), task.record_type, task.language)
     return grounding_for(task.record, settings.grounding, task.seed.prompt, task.seed.prefix, frame,
-                         slots=slots.tokens() if slots is not None else (), language=task.language)
+                         lexicon_of(settings.templates_dir), slots=slots.tokens() if slots is not None else (),
+                         language=task.language)
 
 
 def model_prompt(task: TaskMessage, fmt: PromptFormat = PromptFormat(),
@@ -82,13 +83,14 @@ class NoteWriter:
         self.worker = worker or socket.gethostname()
         self.model_sampling = getattr(generator, "sampling_defaults", {})
         self.prompt_format = getattr(generator, "prompt_format", PromptFormat())
+        self.lexicon = lexicon_of(settings.templates_dir)
 
     def write(self, tasks: Sequence[TaskMessage]) -> list[NoteMessage]:
         notes: dict[str, NoteMessage] = {t.key: self._fallback(t, "status_gate") for t in tasks
                                          if not needs_model(t.record)}
         pending = [t for t in tasks if t.key not in notes]
         rejected: dict[str, list[Candidate]] = {t.key: [] for t in pending}
-        prompts = {t.key: model_prompt(t, self.prompt_format) for t in pending}
+        prompts = {t.key: model_prompt(t, self.prompt_format, self.lexicon) for t in pending}
         grounding = {t.key: grounding_of(self.settings, t, prompts[t.key][2]) for t in pending}
         for candidate in range(self.settings.candidates):
             if not pending:
@@ -137,7 +139,8 @@ class NoteWriter:
             except SlotError as exc:
                 return generated, exc
         text = finish_text(task.seed.lead, generated)
-        return text, check(task.record, text, task.task, task.language) if self.settings.fact_check else None
+        return text, check(task.record, text, task.task, task.language,
+                           lexicon=self.lexicon) if self.settings.fact_check else None
 
     def _provenance(self, task: TaskMessage, **fields) -> Provenance:
         return Provenance(seed_sha256=hashlib.sha256(task.seed.prompt.encode()).hexdigest(), worker=self.worker,

@@ -87,7 +87,7 @@ Honest limits:
 - Unverifiable claims fail (an assist in a football note, a place the record does not name): the pipeline
   then falls back to the template note, which is the safe side.
 """
-from newsgen.facts.compare import check, default_lexicon
+from newsgen.facts.compare import check, default_lexicon, lexicon_of
 from newsgen.facts.verdict import KINDS, FactCheck, Mismatch
 
-__all__ = ["check", "FactCheck", "Mismatch", "KINDS", "default_lexicon"]
+__all__ = ["check", "FactCheck", "Mismatch", "KINDS", "default_lexicon", "lexicon_of"]

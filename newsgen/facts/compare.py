@@ -56,11 +56,17 @@ def _load_lexicon(path: str) -> Lexicon:
     return Lexicon.load(Path(path))
 
 
+def lexicon_of(templates_dir: Path) -> Lexicon:
+    """The lexicon of a templates directory (``<dir>/lexicon.json``), loaded once per process."""
+    return _load_lexicon(str(Path(templates_dir) / "lexicon.json"))
+
+
 def default_lexicon() -> Lexicon:
-    """The lexicon of the configured templates directory (``templates/lexicon.json``)."""
+    """The lexicon of the configured templates directory; reads the settings on every call (about 2 ms),
+    so code that has its settings calls :func:`lexicon_of` instead."""
     from newsgen.config import load_settings
 
-    return _load_lexicon(str(load_settings().templates_dir / "lexicon.json"))
+    return lexicon_of(load_settings().templates_dir)
 
 
 @dataclass

@@ -60,6 +60,23 @@ def test_prefix_is_shared_by_all_records_of_a_type(renderer):
                 assert re.fullmatch(r"[0-9a-f]{12}", seed.template_version)
 
 
+def test_a_renderer_renders_the_prefix_of_the_version_it_reports(tmp_templates):
+    """The few-shot prefix is rendered once per template version; an edit reaches a new renderer, with the
+    new version, and never mixes into the seeds of a renderer that reports the old one."""
+    old = SeedRenderer(tmp_templates)
+    first = old.render(ZEN, "note", "ru")
+    examples = tmp_templates / "football_match" / "examples.ru.json"
+    edited = json.loads(examples.read_text(encoding="utf-8"))
+    edited[0]["note"] = "Правленый пример. " + edited[0]["note"]
+    examples.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    again = old.render(ZEN, "note", "ru")
+    assert (again.prefix, again.template_version) == (first.prefix, first.template_version)
+    new = SeedRenderer(tmp_templates).render(ZEN, "note", "ru")
+    assert new.template_version != first.template_version
+    assert "Правленый пример." in new.prefix and "Правленый пример." not in first.prefix
+    assert new.prompt.startswith(new.prefix) and new.prompt.endswith(new.lead)
+
+
 def test_prefix_never_sees_the_record(tmp_templates):
     (tmp_templates / "football_match" / "note.ru.j2").write_text(
         "{% block prefix %}{{ record.id }}{% endblock %}{% block record %}x{% endblock %}", encoding="utf-8")
